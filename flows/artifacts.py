@@ -1,0 +1,51 @@
+"""Publish a run's report to the Prefect UI as keyed artifacts (each key keeps
+a history across runs): a Markdown summary, a table of name problems, a table
+of pending articles and a link to the report file."""
+
+from __future__ import annotations
+
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+from newsflow.report import RunReport, report_markdown
+
+SUMMARY_KEY = "newsflow-run-summary"
+NAME_PROBLEMS_KEY = "newsflow-name-problems"
+PENDING_KEY = "newsflow-pending-articles"
+REPORT_LINK_KEY = "newsflow-report"
+
+
+def publish(report: RunReport, report_path: str | None) -> None:
+    create_markdown_artifact(
+        key=SUMMARY_KEY,
+        markdown=report_markdown(report),
+        description=f"newsflow run {report.run_id}: {report.articles_in} articles",
+    )
+    problems = [
+        {k: p[k] for k in ("article", "title", "entity", "status", "found", "fixed_to")}
+        for p in report.name_problems
+    ]
+    create_table_artifact(
+        key=NAME_PROBLEMS_KEY,
+        table=problems or [{"article": "", "title": "", "entity": "", "status": "none", "found": "",
+                            "fixed_to": ""}],
+        description=f"{len(problems)} name problems (wrong spellings fixed, missing names)",
+    )
+    pending = [
+        {"article": p["id"], "lang": p["lang"], "title": p["title"], "reason": p["reason"]}
+        for p in report.pending
+    ] + [
+        {"article": f["id"], "lang": f["lang"], "title": f["title"], "reason": "FAILED: " + f["reason"]}
+        for f in report.failed
+    ]
+    create_table_artifact(
+        key=PENDING_KEY,
+        table=pending or [{"article": "", "lang": "", "title": "", "reason": "none pending"}],
+        description=f"{len(report.pending)} pending and {len(report.failed)} failed articles",
+    )
+    if report_path:
+        create_link_artifact(
+            key=REPORT_LINK_KEY,
+            link=f"file://{report_path}",
+            link_text=f"Run report ({report_path})",
+            description="The run report on disk, next to the per-article output files",
+        )

@@ -1,0 +1,277 @@
+"""The `newsflow` command line.
+
+Every expected failure prints one line, ``error: ...``, and exits 2; a run
+whose sources all failed exits 1. Heavy imports (Prefect, CTranslate2) happen
+inside the commands that need them so `--help` and `detect` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+# Before Prefect is imported anywhere: no telemetry (there is no internet), and
+# no analytics calls from the temporary local API.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from newsflow.config import DEFAULT_CONFIG, Settings, load_settings  # noqa: E402
+from newsflow.errors import NewsflowError  # noqa: E402
+from newsflow.names.cli import names_app  # noqa: E402
+
+app = typer.Typer(
+    help="Offline news translation: German and Chinese news in, English out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="List and install Argos Translate models (.argosmodel packages).",
+                         no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(names_app, name="names")
+
+err = Console(stderr=True)
+out = Console()
+
+
+class _State:
+    config_path: Path = DEFAULT_CONFIG
+
+
+state = _State()
+
+
+def _settings() -> Settings:
+    return load_settings(state.config_path)
+
+
+@app.callback()
+def _global(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Path of config.yaml.")] = DEFAULT_CONFIG,
+) -> None:
+    state.config_path = config
+
+
+def _models_dir(settings: Settings) -> Path:
+    from translators.packages import packages_dir
+
+    return packages_dir(settings.resolve(settings.models_dir) if settings.models_dir else None)
+
+
+def _read_jsonl(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+    fh = sys.stdin if str(path) == "-" else None
+    try:
+        lines = fh.readlines() if fh else path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsflowError(f"{path}: cannot read: {exc}") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            raise NewsflowError(f"{path}:{lineno}: empty line (one JSON object per line expected)")
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise NewsflowError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
+        if not isinstance(obj, dict):
+            raise NewsflowError(f"{path}:{lineno}: expected a JSON object")
+        for key in required:
+            if key not in obj:
+                raise NewsflowError(f"{path}:{lineno}: missing key '{key}'")
+        if "text" in required and not isinstance(obj["text"], str):
+            raise NewsflowError(f"{path}:{lineno}: key 'text' must be a string")
+        yield lineno, obj
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def detect(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help='File of {"id", "text"} lines ("-" for stdin).')],
+) -> None:
+    """Detect the language of each line: writes {"id", "lang", "confidence"} lines, in order."""
+    from newsflow.detect import detect_jsonl
+
+    try:
+        text = sys.stdin.read() if str(jsonl) == "-" else jsonl.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsflowError(f"{jsonl}: cannot read: {exc}") from None
+    for result in detect_jsonl(text.splitlines(), origin=str(jsonl)):
+        _emit(result)
+
+
+@app.command()
+def translate(
+    from_lang: Annotated[str, typer.Option("--from", help="Source language: de, zh or zt.")],
+    jsonl: Annotated[Path, typer.Option("--jsonl", help='File of {"id", "text"} lines ("-" for stdin).')],
+) -> None:
+    """Translate {"id", "text"} lines into English: writes {"id", "translation"} lines, in order.
+
+    Paragraphs (blank-line separated) are kept. Never opens a network connection.
+    """
+    from rich.progress import Progress
+
+    from newsflow.pipeline import route_for
+    from newsflow.store import SqliteSentenceCache, Store
+    from translators.chinese import to_simplified
+    from translators.engine import EngineOptions, get_engine
+    from translators.packages import list_installed
+
+    settings = _settings()
+    route = route_for(from_lang, list_installed(_models_dir(settings)), [from_lang])
+    if route.package is None:
+        raise NewsflowError(f"cannot translate from '{from_lang}': {route.reason}")
+    records = [obj for _, obj in _read_jsonl(jsonl, ("id", "text"))]
+    engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
+    store = Store(settings.resolve(settings.database)) if settings.translation.sentence_cache else None
+    cache = SqliteSentenceCache(store) if store else None
+    chunk = 32
+    try:
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+            bar = progress.add_task("translating", total=len(records))
+            for start in range(0, len(records), chunk):
+                part = records[start : start + chunk]
+                docs = [[p for p in r["text"].split("\n\n")] for r in part]
+                if route.simplify:
+                    docs = [[to_simplified(p) for p in d] for d in docs]
+                for rec, res in zip(part, engine.translate_documents(docs, route.package.from_code,
+                                                                     cache=cache), strict=True):
+                    _emit({"id": rec["id"], "translation": "\n\n".join(res.paragraphs)})
+                    if res.truncated_sentences:
+                        err.print(f"warning: {rec['id']}: {res.truncated_sentences} sentence(s) reached "
+                                  "max_decoding_length; translation may be incomplete")
+                progress.advance(bar, len(part))
+    finally:
+        if store:
+            store.close()
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """List installed translation models."""
+    from translators.packages import list_installed
+
+    settings = _settings()
+    directory = _models_dir(settings)
+    packages = list_installed(directory)
+    out.print(f"models directory: {directory}")
+    if not packages:
+        out.print("no models installed (newsflow models install de zh, or --from PATH)")
+    for p in packages:
+        out.print(f"{p.from_code} -> {p.to_code}  version {p.package_version}  ({p.model_version})  {p.path}")
+
+
+@models_app.command("install")
+def models_install(
+    codes: Annotated[list[str] | None, typer.Argument(help="Languages to install X->en for, e.g. de zh.")] = None,
+    from_path: Annotated[Path | None, typer.Option("--from", help="An .argosmodel file or a folder of them.")] = None,
+) -> None:
+    """Install models from the Argos package index (online) or from files (offline)."""
+    from translators.packages import install_from_index, install_from_path
+
+    settings = _settings()
+    directory = _models_dir(settings)
+    if from_path is None and not codes:
+        raise NewsflowError("give language codes (newsflow models install de zh) or --from PATH")
+    installed = install_from_path(from_path, directory) if from_path else install_from_index(codes, directory)
+    for p in installed:
+        out.print(f"installed {p.from_code} -> {p.to_code} version {p.package_version} in {p.path}")
+
+
+def ensure_models(settings: Settings, languages: list[str]) -> list[str]:
+    """Install missing X->en models from the index when it is reachable.
+
+    Returns warning lines (empty when all models are there). Never raises for
+    an unreachable index: the run goes on and those articles stay pending.
+    """
+    from newsflow.errors import ModelError
+    from translators.packages import install_from_index, list_installed
+
+    directory = _models_dir(settings)
+    have = {(p.from_code, p.to_code) for p in list_installed(directory)}
+    wanted = sorted({"zh" if lang == "zt" else lang for lang in languages if lang != "en"})
+    missing = [c for c in wanted if (c, "en") not in have and not (c == "zh" and ("zt", "en") in have)]
+    if not missing:
+        return []
+    try:
+        install_from_index(missing, directory)
+        return []
+    except ModelError as exc:
+        return [f"models {', '.join(m + '->en' for m in missing)} are not installed and could not be "
+                f"downloaded ({exc}); install them from files with "
+                f"`newsflow models install --from PATH`; those articles stay pending"]
+
+
+@app.command()
+def run(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    glossary: Annotated[Path | None, typer.Option(help="Glossary file (default: config 'glossary').")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: store and write nothing.")] = False,
+    install_models: Annotated[bool, typer.Option(help="Install missing models from the Argos index first.")] = True,
+) -> None:
+    """Run the translate-news flow once over the configured sources."""
+    from newsflow.names import load_glossary
+
+    settings = _settings()
+    for name in source or []:
+        settings.source(name)
+    gpath = glossary or settings.glossary
+    if gpath:
+        load_glossary(settings.resolve(gpath))  # fail early, in one line
+    if install_models:
+        for line in ensure_models(settings, settings.languages):
+            err.print(f"warning: {line}", highlight=False)
+
+    from flows.translate_news import RunParameters, translate_news
+
+    params = RunParameters(config_path=str(state.config_path), sources=source or None,
+                           glossary=str(gpath) if glossary else None, dry_run=dry_run)
+    final = translate_news(params, return_state=True)
+    summary = final.data if isinstance(final.data, dict) else None
+    if summary is None:
+        try:
+            final.result(raise_on_failure=True)
+        except NewsflowError:
+            raise
+        except Exception as exc:
+            raise NewsflowError(f"run failed: {exc}") from None
+        summary = {}
+    _print_summary(summary)
+    if final.is_failed():
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: dict) -> None:
+    if not summary:
+        return
+    counts = summary.get("by_status", {})
+    parts = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("translated", "passed-through", "pending", "failed"))
+    out.print(f"{summary.get('articles_in', 0)} articles: {parts} "
+              f"({summary.get('unchanged', 0)} unchanged, {summary.get('written', 0)} written)")
+    for e in summary.get("source_errors", []):
+        out.print(f"source {e['source']} failed: {e['error']}", highlight=False)
+    if summary.get("pending"):
+        out.print(f"{len(summary['pending'])} pending: " +
+                  "; ".join(sorted({p['reason'] for p in summary['pending']})), highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except NewsflowError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

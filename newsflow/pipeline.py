@@ -1,0 +1,263 @@
+"""The pipeline's steps as plain functions (no Prefect): the flow in
+``flows/translate_news.py`` only wires these into tasks.
+
+Order: parse -> clean + detect (:func:`prepare_articles`) -> decide what needs
+work against the store (:func:`plan_work`) -> translate one language batch
+(:func:`translate_group`) -> names check (:func:`apply_names`) -> rows for the
+store (:func:`outcome_rows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from newsflow.article import Article, RawArticle
+from newsflow.clean import clean_article
+from newsflow.detect import detect_article
+from newsflow.store import StoredArticle
+from translators.packages import InstalledPackage
+
+TARGET = "en"
+# A paragraph inside a foreign-language article that is itself confidently
+# English (a quote, a statement) is kept as written rather than "translated"
+# from German, which garbles it.
+ENGLISH_PARAGRAPH_MIN_CHARS = 40
+ENGLISH_PARAGRAPH_MIN_CONFIDENCE = 0.9
+
+
+@dataclass(frozen=True)
+class Route:
+    """How articles of one detected language reach English."""
+
+    lang: str
+    package: InstalledPackage | None = None
+    simplify: bool = False  # zt text converted to Simplified for a zh->en model
+    passthrough: bool = False
+    reason: str | None = None  # why there is no way (article stays pending)
+
+    @property
+    def key(self) -> str:
+        return f"{self.package.from_code}->{self.package.to_code}" if self.package else self.lang
+
+
+def route_for(lang: str, installed: list[InstalledPackage], enabled: list[str]) -> Route:
+    if lang == TARGET:
+        return Route(lang, passthrough=True)
+    if lang == "und":
+        return Route(lang, reason="language could not be detected reliably")
+    if lang not in enabled:
+        return Route(lang, reason=f"language '{lang}' is not enabled (config 'languages': {', '.join(enabled)})")
+    by_pair = {(p.from_code, p.to_code): p for p in installed}
+    if (lang, TARGET) in by_pair:
+        return Route(lang, package=by_pair[(lang, TARGET)])
+    if lang == "zt" and ("zh", TARGET) in by_pair:
+        return Route(lang, package=by_pair[("zh", TARGET)], simplify=True)
+    hint = "zt->en or zh->en" if lang == "zt" else f"{lang}->{TARGET}"
+    return Route(
+        lang,
+        reason=f"no {hint} model installed (newsflow models install {'zh' if lang == 'zt' else lang}"
+        " or --from PATH)",
+    )
+
+
+def prepare_articles(raws: list[RawArticle]) -> list[Article]:
+    """Clean and detect every raw article. Never drops one: an article that
+    cannot be cleaned keeps its error and is stored as failed later."""
+    out = []
+    for raw in raws:
+        article = clean_article(raw)
+        if article.error is None and article.paragraphs:
+            det, per_par = detect_article(article.title, article.paragraphs, article.expected_lang)
+            article.lang, article.lang_confidence = det.lang, det.confidence
+            article.paragraph_langs = [d.lang for d in per_par]
+            article._paragraph_conf = [d.confidence for d in per_par]  # type: ignore[attr-defined]
+        out.append(article)
+    return out
+
+
+@dataclass
+class WorkPlan:
+    unchanged: list[Article] = field(default_factory=list)
+    passthrough: list[Article] = field(default_factory=list)
+    translate: dict[str, tuple[Route, list[Article]]] = field(default_factory=dict)
+    pending: list[tuple[Article, str]] = field(default_factory=list)
+    failed: list[tuple[Article, str]] = field(default_factory=list)
+
+    @property
+    def to_translate(self) -> int:
+        return sum(len(arts) for _, arts in self.translate.values())
+
+
+def plan_work(
+    articles: list[Article],
+    stored: dict[str, StoredArticle],
+    installed: list[InstalledPackage],
+    enabled: list[str],
+) -> WorkPlan:
+    """Decide per article: unchanged (skip), pass through, translate with which
+    model, pending (no model / unknown language) or failed (no text)."""
+    plan = WorkPlan()
+    for art in articles:
+        prev = stored.get(art.id)
+        same_text = prev is not None and prev.content_hash == art.content_hash
+        if art.error or not art.paragraphs:
+            plan.failed.append((art, art.error or "no article text found"))
+            continue
+        route = route_for(art.lang, installed, enabled)
+        if same_text and prev.status == "passed-through" and route.passthrough:
+            plan.unchanged.append(art)
+            continue
+        if same_text and prev.status == "translated" and (
+            route.package is None or prev.model_version == route.package.model_version
+        ):
+            # Done with this model (or the model was removed since: keep the work).
+            plan.unchanged.append(art)
+            continue
+        if route.passthrough:
+            plan.passthrough.append(art)
+        elif route.package is not None:
+            plan.translate.setdefault(route.key, (route, []))[1].append(art)
+        else:
+            plan.pending.append((art, route.reason or "no route to English"))
+    return plan
+
+
+@dataclass
+class Translated:
+    article: Article
+    route: Route
+    title_en: str
+    paragraphs_en: list[str]
+    truncated_sentences: int = 0
+
+
+def _keep_english(article: Article, index: int) -> bool:
+    conf = getattr(article, "_paragraph_conf", None)
+    return (
+        article.lang != TARGET
+        and index < len(article.paragraph_langs)
+        and article.paragraph_langs[index] == TARGET
+        and conf is not None
+        and conf[index] >= ENGLISH_PARAGRAPH_MIN_CONFIDENCE
+        and len(article.paragraphs[index]) >= ENGLISH_PARAGRAPH_MIN_CHARS
+    )
+
+
+def translate_group(route: Route, articles: list[Article], engine, cache=None) -> list[Translated]:
+    """Translate all articles of one route in ONE batched engine call.
+
+    Each document is the title followed by the paragraphs; English paragraphs
+    inside a foreign article are kept as written.
+    """
+    from translators.chinese import to_simplified
+
+    docs: list[list[str]] = []
+    for art in articles:
+        parts = [art.title, *("" if _keep_english(art, i) else p for i, p in enumerate(art.paragraphs))]
+        if route.simplify:
+            parts = [to_simplified(p) for p in parts]
+        docs.append(parts)
+    results = engine.translate_documents(docs, route.package.from_code, cache=cache)
+    out = []
+    for art, res in zip(articles, results, strict=True):
+        title_en, *paras = res.paragraphs
+        paras = [art.paragraphs[i] if _keep_english(art, i) else p for i, p in enumerate(paras)]
+        out.append(Translated(art, route, title_en, paras, res.truncated_sentences))
+    return out
+
+
+@dataclass
+class NamesResult:
+    title: str
+    paragraphs: list[str]
+    findings: list[dict]
+    candidates: list[dict]
+
+
+def apply_names(glossary, lang: str, article: Article, title_en: str, paragraphs_en: list[str]) -> NamesResult:
+    """Check names over the whole article and apply the fixes. Title and
+    paragraphs are checked as one text so an entity is judged once."""
+    from newsflow.names import check_names
+
+    if glossary is None:
+        return NamesResult(title_en, paragraphs_en, [], [])
+    source = "\n\n".join([article.title, *article.paragraphs])
+    translation = "\n\n".join([title_en, *paragraphs_en])
+    report = check_names(glossary, lang, source, translation)
+    parts = report.corrected.split("\n\n")
+    if len(parts) != len(paragraphs_en) + 1:  # a fix never adds or removes breaks; be safe
+        parts = [title_en, *paragraphs_en]
+    findings = report.to_json(article.id)["findings"]
+    return NamesResult(parts[0], parts[1:], findings, list(report.candidates))
+
+
+def base_row(article: Article, status: str, run_id: str, reason: str | None = None) -> StoredArticle:
+    return StoredArticle(
+        id=article.id,
+        source=article.source,
+        content_hash=article.content_hash,
+        status=status,
+        reason=reason,
+        title=article.title,
+        original_text=article.text,
+        url=article.url,
+        published=article.published,
+        lang=article.lang,
+        lang_confidence=article.lang_confidence,
+        paragraph_langs=list(article.paragraph_langs),
+        last_run=run_id,
+        first_run=run_id,
+    )
+
+
+def translated_row(t: Translated, names: NamesResult, run_id: str) -> StoredArticle:
+    row = base_row(t.article, "translated", run_id)
+    row.title_en = names.title
+    row.translation = "\n\n".join(names.paragraphs)
+    row.raw_translation = "\n\n".join([t.title_en, *t.paragraphs_en])
+    row.model_id = t.route.package.model_id
+    row.model_version = t.route.package.model_version
+    row.name_findings = names.findings
+    row.name_candidates = names.candidates
+    row.truncated_sentences = t.truncated_sentences
+    if t.truncated_sentences:
+        row.reason = (
+            f"{t.truncated_sentences} sentence(s) reached max_decoding_length; "
+            "their translation may be incomplete"
+        )
+    if t.route.simplify:
+        row.reason = ((row.reason + "; ") if row.reason else "") + "translated via Simplified (zh->en)"
+    return row
+
+
+def passthrough_row(article: Article, names: NamesResult, run_id: str) -> StoredArticle:
+    row = base_row(article, "passed-through", run_id)
+    row.title_en = names.title
+    row.translation = "\n\n".join(names.paragraphs)
+    row.raw_translation = article.text
+    row.name_findings = names.findings
+    row.name_candidates = names.candidates
+    return row
+
+
+_COMPARED = ("status", "reason", "content_hash", "lang", "title_en", "translation", "model_version",
+             "name_findings")
+
+
+def changed(new: StoredArticle, prev: StoredArticle | None) -> bool:
+    """Whether writing `new` changes anything a user would see (a re-run that
+    reaches the same outcome, e.g. still pending for the same reason, writes nothing)."""
+    return prev is None or any(getattr(new, f) != getattr(prev, f) for f in _COMPARED)
+
+
+def merge_for_write(new: StoredArticle, prev: StoredArticle | None) -> StoredArticle:
+    if prev is not None:
+        new.first_run = prev.first_run
+        new.attempts = prev.attempts + 1
+    else:
+        new.attempts = 1
+    return new
+
+
+ProgressFn = Callable[[str, int], None]
