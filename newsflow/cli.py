@@ -234,15 +234,11 @@ def run(
     params = RunParameters(config_path=str(state.config_path), sources=source or None,
                            glossary=str(gpath) if glossary else None, dry_run=dry_run)
     final = translate_news(params, return_state=True)
-    summary = final.data if isinstance(final.data, dict) else None
-    if summary is None:
-        try:
-            final.result(raise_on_failure=True)
-        except NewsflowError:
-            raise
-        except Exception as exc:
-            raise NewsflowError(f"run failed: {exc}") from None
-        summary = {}
+    summary = final.result(raise_on_failure=False)
+    if isinstance(summary, NewsflowError):
+        raise summary
+    if isinstance(summary, BaseException):
+        raise NewsflowError(f"run failed: {type(summary).__name__}: {summary}") from None
     _print_summary(summary)
     if final.is_failed():
         raise typer.Exit(1)

@@ -15,3 +15,46 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytest_plugins = ["tests.support.model_fixtures"]
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API for all flow-running tests (starts in ~8 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+def write_config(tmp_path: Path, models_dir: Path | None, sources: str | None = None, extra: str = "") -> Path:
+    """A config.yaml under tmp_path that reads the repo's samples and writes under tmp_path."""
+    samples = REPO / "samples"
+    if sources is None:
+        pages = "\n".join(f"      - {p}" for p in sorted((samples / "html").glob("*.html")))
+        sources = f"""
+  - {{name: de-nachrichten, kind: feed, lang: de, url: {samples}/feeds/de-nachrichten.xml}}
+  - {{name: zh-xinwen, kind: feed, lang: zh, url: {samples}/feeds/zh-xinwen.xml}}
+  - {{name: en-news, kind: feed, lang: en, url: {samples}/feeds/en-news.xml}}
+  - name: pages
+    kind: pages
+    pages:
+{pages}
+  - {{name: inbox, kind: folder, path: {samples}/inbox}}
+"""
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"sources:{sources}\n"
+        f"models_dir: {models_dir if models_dir else 'null'}\n"
+        f"glossary: {REPO / 'glossary.yaml'}\n"
+        f"database: {tmp_path / 'data' / 'newsflow.db'}\n"
+        f"output_dir: {tmp_path / 'output'}\n" + extra
+    )
+    return cfg

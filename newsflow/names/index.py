@@ -1,0 +1,396 @@
+"""Matchers compiled once per glossary.
+
+Each family of forms becomes ONE regex built from a character trie (fast even with hundreds of
+entries) plus a dict from a normalised key to what the match means:
+
+- source forms per source script (German/Latin, Chinese) -> entity ids;
+- accepted English forms of all entities (used to mask: an accepted form is never wrong);
+- wrong forms that can be looked up exactly: ``avoid`` spellings and source forms in Latin or
+  Cyrillic script left in the translation ("Lawrow", "Selenskyj");
+- untranslated Chinese forms (拉夫罗夫 left in the English);
+- Pinyin of the Chinese forms, split or joined ("Lafuluofu", "La Fu Luo Fu", "Xi Jin Ping");
+- per Chinese personal name, a regex for part-literal renderings ("King Yi", "Li Strong");
+- per entity, references for near misses (compared by edit distance / phonetic key).
+
+Every wrong pattern carries the accepted form that replaces it, chosen by shape: a surname
+is replaced by the surname form, a full name by the full form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from newsflow.names.glossary import Entry
+from newsflow.names.tables import GLOSSES
+from newsflow.names.translit import (
+    fold,
+    has_han,
+    name_key,
+    name_readings,
+    phonetic_key,
+    split_surname,
+    surname_syllables,
+    syllables,
+)
+
+# A word character that is not CJK: Latin names need word boundaries, but a CJK character
+# right next to a Latin name (Chinese text) is a boundary.
+WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+LEFT = rf"(?<!{WORD})"
+RIGHT = rf"(?!{WORD})"
+_SPACE_TOKEN = r"\s+"
+_DOT_TOKEN = r"[\u00b7\s]?"
+_HYPHEN_TOKEN = r"[\-\s]?"
+_SYLLABLE_SEP = r"(?:\s+|[\-'\u00b7])?"
+SHORT_FORM = 3  # forms this short (letters) only match with their own case or in capitals
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a match means for one entity."""
+
+    entity: str
+    kind: str  # accepted | exact | script | pinyin | gloss | near
+    target: str  # the accepted form to write instead (the form itself when accepted)
+
+
+@dataclass(frozen=True)
+class NearRef:
+    entity: str
+    text: str  # the reference form, folded
+    parts: int
+    target: str
+    low: str = ""  # folded, lower case, single spaces
+    key: str = ""  # phonetic key
+
+
+@dataclass(frozen=True)
+class GlossPattern:
+    entity: str
+    regex: re.Pattern
+    pinyin_slots: tuple[frozenset[str], ...]  # per slot: the readings that are NOT literal
+    target: str
+
+
+def _form_tokens(form: str) -> list[str]:
+    tokens = []
+    for ch in form:
+        if ch == " ":
+            tokens.append(_SPACE_TOKEN)
+        elif ch == "\u00b7":
+            tokens.append(_DOT_TOKEN)
+        elif ch == "-":
+            tokens.append(_HYPHEN_TOKEN)
+        else:
+            tokens.append(re.escape(ch))
+    return tokens
+
+
+_GERMAN_ENDING = re.compile(r"(?:e[nmrs]?)$")
+
+
+def _german_tokens(form: str) -> list[str]:
+    """Tokens of a multi-word German form whose non-final words take adjective endings
+    (Vereinte Nationen -> Vereinten Nationen, Europäische Union -> Europäischen Union)."""
+    words = form.split(" ")
+    tokens: list[str] = []
+    for number, word in enumerate(words):
+        if number:
+            tokens.append(_SPACE_TOKEN)
+        if number < len(words) - 1 and len(word) > 3 and _GERMAN_ENDING.search(word):
+            stem = _GERMAN_ENDING.sub("", word)
+            tokens.extend(_form_tokens(stem))
+            tokens.append(r"e[nmrs]?")
+        else:
+            tokens.extend(_form_tokens(word))
+    return tokens
+
+
+def german_key(text: str) -> str:
+    """Lookup key that ignores German case endings (Vereinten/Vereinte, Amtes/Amt)."""
+    words = fold(text).lower().replace("\u00b7", " ").replace("-", " ").split()
+    return "".join(re.sub(r"(?:e[nmrs]?|s)$", "", w) if len(w) > 4 else w for w in words)
+
+
+def trie_regex(token_lists: Iterable[list[str]]) -> str:
+    """Regex source matching any of the token sequences; longer sequences win."""
+    root: dict = {}
+    for tokens in token_lists:
+        if not tokens:
+            continue
+        node = root
+        for token in tokens:
+            node = node.setdefault(token, {})
+        node[None] = {}
+
+    def emit(node: dict) -> str:
+        children = sorted((t, child) for t, child in node.items() if t is not None)
+        if not children:
+            return ""
+        alternatives = [token + emit(child) for token, child in children]
+        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+        return f"(?:{body})?" if None in node else body
+
+    return emit(root)
+
+
+class Lookup:
+    """One compiled regex over many forms plus key -> meanings."""
+
+    def __init__(self, bounded: bool, key=name_key):
+        self._bounded = bounded
+        self._key = key
+        self._folded: dict[str, list[str]] = {}  # case-insensitive: folded lower -> tokens
+        self._exact: dict[str, list[str]] = {}  # short forms: as written and in capitals
+        self.meanings: dict[str, list] = defaultdict(list)
+        self.regexes: list[re.Pattern] = []
+
+    def add(
+        self, form: str, meaning, tokens: list[str] | None = None, german: bool = False
+    ) -> None:
+        folded = fold(form).strip()
+        if not folded:
+            return
+        key = self._key(folded)
+        if not key:
+            return
+        if meaning not in self.meanings[key]:
+            self.meanings[key].append(meaning)
+        if german and " " in folded and len(re.sub(r"\W", "", folded)) > SHORT_FORM:
+            tokens = _german_tokens(folded.lower())
+        if tokens is not None:
+            self._folded[" ".join(tokens)] = tokens
+        elif len(re.sub(r"\W", "", folded)) <= SHORT_FORM and not has_han(folded):
+            for variant in (folded, folded.upper()):
+                self._exact[variant] = _form_tokens(variant)
+        else:
+            self._folded[folded.lower()] = _form_tokens(folded.lower())
+
+    def compile(self, genitive: bool = False, german: bool = False) -> None:
+        suffix = "(?P<gen>e?s)?" if german else "(?P<gen>s)?" if genitive else ""
+        for forms, flags in ((self._folded, re.IGNORECASE), (self._exact, 0)):
+            if not forms:
+                continue
+            body = trie_regex(forms.values())
+            if self._bounded:
+                source = f"{LEFT}(?P<name>{body}){suffix}{RIGHT}"
+            else:
+                source = f"(?P<name>{body})"
+            self.regexes.append(re.compile(source, flags))
+
+    def find(self, folded_text: str) -> Iterable[tuple[int, int, int, list]]:
+        """(start, end of the name, end with a genitive s, meanings) for each match."""
+        for regex in self.regexes:
+            for match in regex.finditer(folded_text):
+                meanings = self.meanings.get(self._key(match.group("name")))
+                if meanings:
+                    yield match.start(), match.end("name"), match.end(), meanings
+
+
+def _pinyin_key(text: str) -> str:
+    return re.sub(r"[^a-z]", "", fold(text).lower())
+
+
+def parts_count(form: str) -> int:
+    folded = fold(form)
+    if "\u00b7" in folded:
+        return len([p for p in folded.split("\u00b7") if p.strip()])
+    return len(folded.split())
+
+
+def _target_for_parts(entry: Entry, parts: int) -> str:
+    for form in entry.en:
+        if parts_count(form) == parts:
+            return form
+    if parts == 1:
+        return min(entry.en, key=parts_count)
+    return entry.en[0]
+
+
+def _chinese_name_target(entry: Entry, han: str) -> str | None:
+    """The en form that is the Pinyin of han (Xi Jinping for 习近平), if han is a Chinese name."""
+    if entry.type != "person" or split_surname(han) is None:
+        return None
+    readings = {"".join(r) for r in name_readings(han, chinese_name=True)}
+    for form in entry.en:
+        if _pinyin_key(form) in readings:
+            return form
+    return None
+
+
+class NameIndex:
+    """All matchers of one glossary."""
+
+    def __init__(self, entries: tuple[Entry, ...]):
+        self.entries = {e.id: e for e in entries}
+        self.source_latin = Lookup(bounded=True, key=german_key)  # German source: de + en forms
+        self.source_latin_en = Lookup(bounded=True)  # Chinese source: en forms in Latin script
+        self.source_han = Lookup(bounded=False)
+        self.accepted = Lookup(bounded=True)
+        self.exact = Lookup(bounded=True)
+        self.script = Lookup(bounded=False)
+        self.pinyin = Lookup(bounded=True, key=_pinyin_key)
+        self.gloss: dict[str, list[GlossPattern]] = defaultdict(list)
+        self.near: dict[str, list[NearRef]] = defaultdict(list)
+        self.near_by_key: dict[tuple[int, str], list[NearRef]] = defaultdict(list)
+        self.accepted_keys: set[str] = set()  # name_key of every accepted form
+        for entry in entries:
+            self.accepted_keys.update(name_key(f) for f in entry.en)
+        for entry in entries:
+            self._add_entry(entry)
+        self.source_latin.compile(german=True)
+        for lookup in (self.source_latin_en, self.source_han, self.accepted):
+            lookup.compile(genitive=lookup is not self.source_han)
+        self.exact.compile(genitive=True)
+        self.script.compile()
+        self.pinyin.compile()
+        for refs in self.near.values():
+            for ref in refs:
+                self.near_by_key[(ref.parts, ref.key[:1])].append(ref)
+
+    def _add_entry(self, entry: Entry) -> None:
+        eid = entry.id
+        for form in entry.en:
+            self.accepted.add(form, Meaning(eid, "accepted", form))
+            self.source_latin.add(form, eid, german=True)
+            self.source_latin_en.add(form, eid)
+            self._add_near(entry, form, _target_for_parts(entry, parts_count(form)))
+        for form in entry.avoid:
+            target = _target_for_parts(entry, parts_count(form))
+            if name_key(form) not in self.accepted_keys:
+                self.exact.add(form, Meaning(eid, "exact", target))
+            self._add_near(entry, form, target)
+        han_forms = [f for forms in entry.forms.values() for f in forms if has_han(f)]
+        has_dotted = any("\u00b7" in fold(f) for f in han_forms)
+        for lang, forms in entry.forms.items():
+            for form in forms:
+                if has_han(form):
+                    self._add_han_form(entry, form, has_dotted)
+                    continue
+                if re.split(r"[-_]", lang)[0] == "de":
+                    self.source_latin.add(form, eid, german=True)
+                target = _target_for_parts(entry, parts_count(form))
+                if name_key(form) not in self.accepted_keys:
+                    self.exact.add(form, Meaning(eid, "exact", target))
+                    self._add_near(entry, form, target)
+
+    def _add_near(self, entry: Entry, form: str, target: str) -> None:
+        """Near-miss references: persons (any form) and single-word places. Organisation
+        names and multi-word place names are made of common words ("Foreign Minister" is one
+        letter from "Foreign Ministry"), so only their exact wrong forms count."""
+        folded = fold(form)
+        if len(re.sub(r"\W", "", folded)) < 4 or has_han(folded):
+            return
+        if entry.type == "org" or (entry.type == "place" and parts_count(folded) > 1):
+            return
+        low = " ".join(folded.lower().split())
+        ref = NearRef(entry.id, folded, parts_count(folded), target, low, phonetic_key(low))
+        if ref not in self.near[entry.id]:
+            self.near[entry.id].append(ref)
+
+    def _add_han_form(self, entry: Entry, form: str, has_dotted: bool) -> None:
+        eid = entry.id
+        folded = fold(form)
+        han = re.sub(r"[\u00b7\s]", "", folded)
+        self.source_han.add(form, eid)
+        chinese_target = None if "\u00b7" in folded else _chinese_name_target(entry, han)
+        if "\u00b7" in folded:
+            target = _target_for_parts(entry, parts_count(folded))
+        elif chinese_target:
+            target = chinese_target
+        elif entry.type == "person":
+            target = _target_for_parts(entry, 1)
+        else:
+            target = entry.en[0]
+        self.script.add(form, Meaning(eid, "script", target))
+        # Pinyin of every part; the parts of a dotted name may be joined or split freely.
+        parts = [p for p in folded.split("\u00b7") if p.strip()]
+        if not all(re.fullmatch(r"[\u3400-\u9fff\uf900-\ufaff]+", p.strip()) for p in parts):
+            return
+        readings = name_readings(han, chinese_name=chinese_target is not None)
+        for reading in readings:
+            if len(reading) < 2 or len("".join(reading)) < 4:
+                continue
+            tokens: list[str] = []
+            for syllable in reading:
+                if tokens:
+                    tokens.append(_SYLLABLE_SEP)
+                tokens.append(re.escape(syllable))
+            self.pinyin.add("".join(reading), Meaning(eid, "pinyin", target), tokens=tokens)
+        if chinese_target:
+            self._add_gloss(entry, han, chinese_target)
+
+    def _add_gloss(self, entry: Entry, han: str, target: str) -> None:
+        """Regex for "<surname pinyin|gloss> <given pinyin|gloss>..." (King Yi, Li Strong)."""
+        surname, given = split_surname(han)
+        given_readings = syllables(given)
+        if len(given_readings) != len(given):
+            return
+        slots: list[tuple[set[str], tuple[str, ...]]] = []
+        surname_pinyin = {"".join(surname_syllables(surname)), "".join(syllables(surname))}
+        slots.append((surname_pinyin, GLOSSES.get(surname, ()) if len(surname) == 1 else ()))
+        for ch, reading in zip(given, given_readings, strict=True):
+            slots.append(({reading}, GLOSSES.get(ch, ())))
+        if not any(glosses for _pinyin, glosses in slots):
+            return
+        pieces = []
+        for number, (pinyin, glosses) in enumerate(slots):
+            alternatives = sorted(
+                {re.escape(p) for p in pinyin} | {re.escape(g).replace(r"\ ", r"\s+") for g in glosses},
+                key=len,
+                reverse=True,
+            )
+            pieces.append(f"(?P<s{number}>{'|'.join(alternatives)})")
+        source = LEFT + _SYLLABLE_SEP.join(pieces) + RIGHT
+        pattern = GlossPattern(
+            entry.id,
+            re.compile(source, re.IGNORECASE),
+            tuple(frozenset(p) for p, _g in slots),
+            target,
+        )
+        self.gloss[entry.id].append(pattern)
+
+    def source_entities(self, lang: str, folded: str) -> list[tuple[int, int, str]]:
+        """(start, end, entity) of glossary names in a folded source text, overlaps resolved
+        (the longest match wins: a full name over the surname inside it)."""
+        lookups = []
+        if lang in ("zh", "zt"):
+            lookups = [self.source_han, self.source_latin_en]
+        elif lang == "de":
+            lookups = [self.source_latin]
+        else:
+            lookups = [self.source_han, self.source_latin]
+        hits = []
+        for lookup in lookups:
+            for start, end, _gen_end, entity_ids in lookup.find(folded):
+                if lookup is self.source_han and _office_title(folded, end):
+                    continue
+                for eid in entity_ids:
+                    hits.append((start, end, eid))
+        return longest_first(hits)
+
+
+_OFFICE_ENDINGS = frozenset("部局院厅委会署处所室组队团")
+
+
+def _office_title(folded: str, end: int) -> bool:
+    """外交部长 is the foreign minister, not the foreign ministry (外交部): an office name
+    followed by 长 is a title."""
+    return 0 < end < len(folded) and folded[end] == "长" and folded[end - 1] in _OFFICE_ENDINGS
+
+
+def longest_first(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Non-overlapping hits, longer ones first; the same span may serve several entities."""
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, eid in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+        clash = False
+        for c_start, c_end, _c_eid in chosen:
+            if start < c_end and c_start < end and (start, end) != (c_start, c_end):
+                clash = True
+                break
+        if not clash and (start, end, eid) not in chosen:
+            chosen.append((start, end, eid))
+    return sorted(chosen)

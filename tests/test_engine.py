@@ -1,0 +1,257 @@
+"""The CTranslate2 engine on real (random-weight) tiny packages."""
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from newsflow.config import TranslationConfig
+from tests.support.tiny_package import build_package
+from translators.chinese import to_simplified
+from translators.engine import (
+    Engine,
+    EngineOptions,
+    MemorySentenceCache,
+    get_engine,
+)
+from translators.packages import find_package, install_from_path
+
+GERMAN = [
+    [
+        "Die Bundesregierung kündigte am 3. Oktober neue Regeln an. Dr. Müller war dagegen.",
+        "",
+        "Der Bürgermeister von Köln forderte eine Reform der Rente.",
+    ],
+    [
+        "Die Polizei meldete einen Streik. Die Bundesregierung kündigte am 3. Oktober neue "
+        "Regeln an."
+    ],
+    ["Hallo Welt."],
+]
+
+
+@pytest.fixture(scope="module")
+def de_package(installed_models_dir):
+    return find_package(installed_models_dir, "de", "en")
+
+
+@pytest.fixture(scope="module")
+def zh_package(installed_models_dir):
+    return find_package(installed_models_dir, "zh", "en")
+
+
+@pytest.fixture
+def engine(de_package):
+    return Engine(de_package, EngineOptions())  # not shared: call counters start at 0
+
+
+class RecordingTranslator:
+    """Wraps a ctranslate2.Translator and records every translate_batch call."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def translate_batch(self, batch, **kwargs):
+        self.calls.append((batch, kwargs))
+        return self.inner.translate_batch(batch, **kwargs)
+
+
+def test_options_from_config():
+    opts = EngineOptions.from_config(TranslationConfig(beam_size=3, max_input_tokens=64))
+    assert opts.beam_size == 3 and opts.max_input_tokens == 64
+    assert EngineOptions.from_config(TranslationConfig()) == EngineOptions()
+    inter, intra = EngineOptions().resolved_threads()
+    assert inter >= 1 and intra == 1
+    assert EngineOptions(inter_threads=1, intra_threads=2).resolved_threads() == (1, 2)
+
+
+def test_deterministic_for_fixed_beam(de_package):
+    texts = ["Die Bundesregierung kündigte neue Regeln an.", "Hallo Welt."]
+    first = Engine(de_package, EngineOptions(beam_size=2)).translate_sentences(texts)
+    again = Engine(de_package, EngineOptions(beam_size=2, inter_threads=1)).translate_sentences(
+        texts
+    )
+    assert first == again
+    assert all(r.text and not r.truncated for r in first)
+    assert first[0].text != first[1].text
+
+
+def test_empty_sentences_skip_the_model(engine):
+    assert [r.text for r in engine.translate_sentences(["", "  ", "\n"])] == ["", "", ""]
+    assert engine.model_calls == 0
+    out = engine.translate_documents([[], ["", " "]], "de")
+    assert [d.paragraphs for d in out] == [[], ["", ""]]
+    assert engine.model_calls == 0
+
+
+def test_many_documents_one_batched_call(engine):
+    engine._translator = recorder = RecordingTranslator(engine._translator)
+    results = engine.translate_documents(GERMAN, "de")
+    assert len(recorder.calls) == 1 and engine.model_calls == 1
+    batch, kwargs = recorder.calls[0]
+    assert kwargs["batch_type"] == "tokens"
+    # at least one sub-batch per CTranslate2 worker, never more than max_batch_tokens
+    total = sum(len(tokens) for tokens in batch)
+    workers = engine.options.resolved_threads()[0]
+    assert kwargs["max_batch_size"] == min(4096, -(-total // workers))
+    assert kwargs["max_input_length"] == 0 and kwargs["beam_size"] == 2
+    # 6 sentences in all, 5 distinct: the repeated one is decoded once
+    assert len(batch) == 5
+    assert [len(d.paragraphs) for d in results] == [3, 1, 1]
+    assert [d.sentences for d in results] == [3, 2, 1]
+    assert results[0].paragraphs[1] == ""
+    assert results[0].paragraphs[0] and results[0].paragraphs[2]
+    assert results[1].paragraphs[0] and results[2].paragraphs[0]
+    assert all(d.truncated_sentences == 0 for d in results)
+    # same sentence, same translation, wherever it occurs
+    shared = engine.translate_sentences(
+        ["Die Bundesregierung kündigte am 3. Oktober neue Regeln an."]
+    )[0].text
+    assert results[0].paragraphs[0].startswith(shared)
+    assert results[1].paragraphs[0].endswith(shared)
+
+
+def test_long_paragraph_is_split_not_truncated(engine):
+    engine._translator = recorder = RecordingTranslator(engine._translator)
+    run_on = " ".join(
+        f"die Regierung plant {i} neue Regeln für den Wohnungsbau" for i in range(300)
+    )  # ~17,000 characters, no sentence end
+    [doc] = engine.translate_documents([[run_on]], "de")
+    [(batch, _)] = recorder.calls
+    assert len(batch) > 10
+    assert all(len(tokens) <= engine.options.max_input_tokens for tokens in batch)
+    assert doc.sentences == len(batch) and doc.truncated_sentences == 0
+    assert len(doc.paragraphs) == 1 and doc.paragraphs[0]
+
+
+def test_chinese_run_on_is_split(zh_package):
+    engine = Engine(zh_package, EngineOptions(max_input_tokens=32))
+    run_on = "".join(f"国务院{i}日宣布了新的住房政策" for i in range(200))
+    [doc] = engine.translate_documents([[run_on, "记者报告。"]], "zh")
+    assert doc.sentences > 10 and doc.truncated_sentences == 0
+    assert len(doc.paragraphs) == 2 and all(doc.paragraphs)
+
+
+def test_long_single_sentence_via_translate_sentences(engine):
+    sentence = " ".join(f"Die Regierung plant {i} Regeln" for i in range(100))
+    [result] = engine.translate_sentences([sentence])
+    assert result.text and not result.truncated
+    assert engine.sentences_decoded > 1  # split into several model inputs
+
+
+def test_decoding_limit_is_flagged(de_package):
+    engine = Engine(de_package, EngineOptions(max_decoding_length=8))
+    [doc] = engine.translate_documents([["Die Polizei meldete einen Streik. Hallo Welt."]], "de")
+    assert doc.sentences == 2 and doc.truncated_sentences == 2
+    cache = MemorySentenceCache()
+    engine.translate_documents([["Hallo Welt."]], "de", cache=cache)
+    assert len(cache) == 0  # truncated output is never cached
+
+
+def test_cache_hits_skip_the_model(engine):
+    cache = MemorySentenceCache()
+    first = engine.translate_documents(GERMAN, "de", cache=cache)
+    assert engine.model_calls == 1 and len(cache) == 5
+    second = engine.translate_documents(GERMAN, "de", cache=cache)
+    assert engine.model_calls == 1  # everything came from the cache
+    assert second == first
+    decoded = engine.sentences_decoded
+    engine.translate_documents([["Hallo Welt. Ein neuer Satz."]], "de", cache=cache)
+    assert engine.model_calls == 2 and engine.sentences_decoded == decoded + 1
+    assert engine.model_key == (f"translate-de_en@{engine.package.model_version}@beam2")
+    assert list(cache._data)[0][0] == engine.model_key
+
+
+def test_cache_key_changes_with_beam(de_package):
+    cache = MemorySentenceCache()
+    one = Engine(de_package, EngineOptions(beam_size=1))
+    two = Engine(de_package, EngineOptions(beam_size=2))
+    one.translate_documents([["Hallo Welt."]], "de", cache=cache)
+    two.translate_documents([["Hallo Welt."]], "de", cache=cache)
+    assert two.model_calls == 1 and len(cache) == 2
+
+
+def test_translation_with_all_sockets_blocked(monkeypatch, installed_models_dir):
+    def refuse(*args, **kwargs):
+        raise OSError("network is disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    package = find_package(installed_models_dir, "zh", "en")
+    engine = Engine(package, EngineOptions())
+    [doc] = engine.translate_documents([["外交部表示，谈判继续。记者问：“为什么？”"]], "zh")
+    assert doc.sentences == 2 and doc.paragraphs[0]
+
+
+def test_get_engine_is_shared_and_thread_safe(de_package):
+    options = EngineOptions(beam_size=1)
+    seen = []
+    threads = [
+        threading.Thread(target=lambda: seen.append(get_engine(de_package, options)))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(e) for e in seen}) == 1
+    assert get_engine(de_package, options) is seen[0]
+    assert get_engine(de_package, EngineOptions(beam_size=2)) is not seen[0]
+
+
+def test_replaced_package_gets_a_new_engine(tmp_path):
+    home = tmp_path / "packages"
+    install_from_path(build_package(tmp_path / "a", "de", seed=0), home)
+    first = get_engine(find_package(home, "de", "en"))
+    install_from_path(build_package(tmp_path / "b", "de", seed=7), home)
+    second = get_engine(find_package(home, "de", "en"))
+    assert second is not first and second.model_key != first.model_key
+
+
+def test_target_prefix_is_forced_and_stripped(tmp_path):
+    home = tmp_path / "packages"
+    [pkg] = install_from_path(build_package(tmp_path, "de", target_prefix="▁Die"), home)
+    engine = Engine(pkg, EngineOptions())
+    engine._translator = recorder = RecordingTranslator(engine._translator)
+    [result] = engine.translate_sentences(["Hallo Welt."])
+    [(_, kwargs)] = recorder.calls
+    assert kwargs["target_prefix"] == [["▁Die"]]
+    raw = recorder.inner.translate_batch(
+        [["▁Hallo"]], target_prefix=[["▁Die"]], return_end_token=True
+    )
+    assert raw[0].hypotheses[0][0] == "▁Die"
+    assert result.text and not result.truncated
+
+
+def test_bpe_package_translates(tmp_path, installed_models_dir):
+    """A package with bpe.model (sacremoses + subword-nmt codes) loads and translates."""
+    src = find_package(installed_models_dir, "de", "en").path
+    folder = tmp_path / "packages" / "translate-de_en-bpe"
+    shutil.copytree(src, folder)
+    (folder / "sentencepiece.model").unlink()
+    (folder / "bpe.model").write_text("#version: 0.2\nd i\nW e\nWe l\n", encoding="utf-8")
+    pkg = find_package(folder.parent, "de", "en")
+    assert pkg.tokenizer == "bpe"
+    engine = Engine(pkg, EngineOptions())
+    assert engine._tokenizer.encode("Die Welt, sagt er.")[:3] == ["D@@", "i@@", "e"]
+    [doc] = engine.translate_documents([["Die Welt, sagt er. Hallo."]], "de")
+    assert doc.sentences == 2 and doc.paragraphs[0]
+
+
+def test_to_simplified():
+    assert to_simplified("臺灣總統府發言人說") == "台湾总统府发言人说"
+    assert to_simplified("") == ""
+    assert to_simplified("Berlin 2026") == "Berlin 2026"
+
+
+def test_missing_model_is_a_model_error(tmp_path, installed_models_dir):
+    from newsflow.errors import ModelError
+
+    folder = tmp_path / "broken"
+    shutil.copytree(find_package(installed_models_dir, "de", "en").path, folder)
+    (folder / "model" / "config.json").write_text("{", encoding="utf-8")
+    pkg = find_package(tmp_path, "de", "en")
+    with pytest.raises(ModelError, match=str(Path(folder / "model"))):
+        Engine(pkg, EngineOptions())

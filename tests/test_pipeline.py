@@ -1,0 +1,83 @@
+"""Planning and routing: which article gets translated, skipped, or left pending."""
+
+from dataclasses import dataclass
+
+from newsflow.article import Article
+from newsflow.pipeline import changed, plan_work, route_for
+from newsflow.store import StoredArticle
+
+
+@dataclass(frozen=True)
+class Pkg:  # the fields of translators.packages.InstalledPackage that routing reads
+    from_code: str
+    to_code: str
+    model_version: str = "1.0+aaa"
+    model_id: str = "m"
+
+
+DE, ZH, ZT = Pkg("de", "en"), Pkg("zh", "en"), Pkg("zt", "en")
+ENABLED = ["de", "zh", "zt"]
+
+
+def art(i, lang="de", text="Lawrow traf Wang Yi.", error=None):
+    a = Article(id=f"s:{i}", source="s", title=f"T{i}", paragraphs=[text] if text else [], error=error)
+    a.lang, a.lang_confidence = lang, 0.99
+    return a
+
+
+def test_routes():
+    assert route_for("en", [], ENABLED).passthrough
+    assert route_for("de", [DE], ENABLED).package == DE
+    zt = route_for("zt", [ZH], ENABLED)
+    assert zt.package == ZH and zt.simplify
+    assert route_for("zt", [ZH, ZT], ENABLED).package == ZT
+    assert "no de->en model installed" in route_for("de", [ZH], ENABLED).reason
+    assert "not enabled" in route_for("fr", [DE], ENABLED).reason
+    assert "could not be detected" in route_for("und", [DE], ENABLED).reason
+
+
+def test_plan_sorts_every_article_somewhere():
+    articles = [art(1), art(2, "zh"), art(3, "en"), art(4, "fr"), art(5, text=None, error="no article text found"),
+                art(6, "zt")]
+    plan = plan_work(articles, {}, [DE, ZH], ENABLED)
+    assert [a.id for a in plan.translate["de->en"][1]] == ["s:1"]
+    assert [a.id for a in plan.translate["zh->en"][1]] == ["s:2", "s:6"]
+    assert [a.id for a in plan.passthrough] == ["s:3"]
+    assert [(a.id, r) for a, r in plan.pending][0][0] == "s:4"
+    assert [(a.id, r) for a, r in plan.failed] == [("s:5", "no article text found")]
+    total = plan.to_translate + len(plan.passthrough) + len(plan.pending) + len(plan.failed) + len(plan.unchanged)
+    assert total == len(articles)
+
+
+def stored(a, status, version="1.0+aaa"):
+    return StoredArticle(id=a.id, source=a.source, content_hash=a.content_hash, status=status,
+                         model_version=version)
+
+
+def test_done_work_is_skipped_and_changes_are_redone():
+    a = art(1)
+    assert plan_work([a], {a.id: stored(a, "translated")}, [DE], ENABLED).unchanged == [a]
+    # the model changed -> re-translate
+    assert plan_work([a], {a.id: stored(a, "translated", "2.0+bbb")}, [DE], ENABLED).to_translate == 1
+    # the text changed -> re-translate
+    b = art(1, text="Neuer Text.")
+    assert plan_work([b], {b.id: stored(a, "translated")}, [DE], ENABLED).to_translate == 1
+    # pending before, model installed now -> translate
+    assert plan_work([a], {a.id: stored(a, "pending")}, [DE], ENABLED).to_translate == 1
+    # translated before, model removed since -> keep the work
+    assert plan_work([a], {a.id: stored(a, "translated")}, [], ENABLED).unchanged == [a]
+    e = art(2, "en")
+    assert plan_work([e], {e.id: stored(e, "passed-through")}, [], ENABLED).unchanged == [e]
+
+
+def test_same_outcome_is_not_rewritten():
+    a = art(1)
+    prev = stored(a, "pending")
+    prev.reason = "no de->en model installed"
+    new = stored(a, "pending")
+    new.reason = "no de->en model installed"
+    new.lang = prev.lang = "de"
+    assert not changed(new, prev)
+    new.reason = "other"
+    assert changed(new, prev)
+    assert changed(new, None)
