@@ -18,15 +18,32 @@ from typing import Annotated
 # no analytics calls from the temporary local API.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The temporary local API takes 10-20 s to start on a busy 2-core machine; Prefect's
+# default of 20 s then fails the run for no good reason.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
 
 from newsflow.config import DEFAULT_CONFIG, Settings, load_settings  # noqa: E402
 from newsflow.errors import NewsflowError  # noqa: E402
 from newsflow.names.cli import names_app  # noqa: E402
 
+
+class _Group(TyperGroup):
+    """Turns expected failures into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NewsflowError as exc:
+            Console(stderr=True).print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     help="Offline news translation: German and Chinese news in, English out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -37,8 +54,8 @@ models_app = typer.Typer(help="List and install Argos Translate models (.argosmo
 app.add_typer(models_app, name="models")
 app.add_typer(names_app, name="names")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 class _State:
@@ -204,9 +221,8 @@ def ensure_models(settings: Settings, languages: list[str]) -> list[str]:
         install_from_index(missing, directory)
         return []
     except ModelError as exc:
-        return [f"models {', '.join(m + '->en' for m in missing)} are not installed and could not be "
-                f"downloaded ({exc}); install them from files with "
-                f"`newsflow models install --from PATH`; those articles stay pending"]
+        return [f"models {', '.join(m + '->en' for m in missing)} are not installed and {exc}; "
+                "until then those articles stay pending"]
 
 
 @app.command()
@@ -227,7 +243,7 @@ def run(
         load_glossary(settings.resolve(gpath))  # fail early, in one line
     if install_models:
         for line in ensure_models(settings, settings.languages):
-            err.print(f"warning: {line}", highlight=False)
+            err.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
 
     from flows.translate_news import RunParameters, translate_news
 
@@ -259,14 +275,7 @@ def _print_summary(summary: dict) -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except NewsflowError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
-        sys.exit(130)
+    app()
 
 
 if __name__ == "__main__":

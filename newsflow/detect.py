@@ -60,8 +60,9 @@ JAPANESE_KANJI_SHARE = 0.05
 CJK_WEIGHT = 3.0
 # Texts of up to this many words are scored word by word only; longer ones also by langdetect.
 SHORT_TEXT_WORDS = 12
-# Words scored per text (langdetect itself reads the first 10,000 characters).
+# Words scored per text, characters scored per word (langdetect itself reads 10,000 characters).
 MAX_WORDS = 1000
+MAX_WORD_LENGTH = 64
 # The expected language wins when its probability is within this of the top one, or, for texts
 # of at most SHORT_WORDS words or under MIN_CONFIDENCE, when it is at least PLAUSIBLE.
 CLOSE_MARGIN = 0.25
@@ -157,7 +158,10 @@ class _Scripts:
 
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-_URL_OR_MAIL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+# Bounded repeats: an unbounded "[\w.]+@" rescans to the end from every position (quadratic).
+_URL_OR_MAIL = re.compile(
+    r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}", re.IGNORECASE
+)
 
 
 def _count_scripts(text: str) -> _Scripts:
@@ -375,7 +379,8 @@ def _log_prior(words: list[str]) -> dict[str, float]:
         lower = word.lower()
         german += lower in _GERMAN_WORDS or lower in _SHARED_WORDS
         english += lower in _ENGLISH_WORDS or lower in _SHARED_WORDS
-        umlaut_words += bool(_GERMAN_LETTERS.search(word))
+        # Not in capitalised words: English news is full of München, Düsseldorf, Osnabrück.
+        umlaut_words += bool(word[0].islower() and _GERMAN_LETTERS.search(word))
     german += min(umlaut_words, 1)  # umlauts are Turkish, Finnish, Swedish too: one cue at most
     return {
         "de": math.log(DOMAIN_PRIOR) + math.log(CUE_FACTOR) * min(german, MAX_CUES),
@@ -424,8 +429,10 @@ def _detect_alphabetic(scripts: _Scripts, text: str, expected: str | None) -> De
     if len(words) >= SHORT_WORDS and all(w.isupper() for w in words):
         words = [w.lower() for w in words]  # a shouted headline, not a row of acronyms
         text = text.lower()
-    # Acronyms are no evidence of a language (langdetect skips them too).
-    words = [w for w in words if not (len(w) > 1 and w.isupper()) and _word_loglik(w) is not None]
+    # Acronyms are no evidence of a language (langdetect skips them too); a "word" longer than
+    # MAX_WORD_LENGTH (Thai, Lao... have no spaces) is scored on its start.
+    words = [w[:MAX_WORD_LENGTH] for w in words if not (len(w) > 1 and w.isupper())]
+    words = [w for w in words if _word_loglik(w) is not None]
     if not words:
         return UNDETERMINED
     probabilities = _word_posterior(words[:MAX_WORDS])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -438,7 +439,10 @@ def install_from_index(
     index = Path(argos_settings.local_package_index)
     before = index.stat().st_mtime_ns if index.exists() else None
     try:
-        argos_package.update_package_index()  # logs and returns on failure
+        # argostranslate prints its URLError to stdout and returns; keep stdout clean
+        # (the CLI's stdout carries JSON lines) -- the failure is reported below.
+        with contextlib.redirect_stdout(io.StringIO()):
+            argos_package.update_package_index()
     except Exception as exc:  # noqa: BLE001 - any failure here is "cannot reach"
         raise _network_error(f"{argos_settings.remote_package_index}: {exc}") from None
     after = index.stat().st_mtime_ns if index.exists() else None

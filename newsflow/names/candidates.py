@@ -53,7 +53,9 @@ _TITLES = tuple(sorted(ZH_TITLES, key=len, reverse=True))
 _VERBS = tuple(sorted(ZH_VERBS, key=len, reverse=True))
 
 
-def find_candidates(lang: str, source: str, glossary_hits: list[tuple[int, int, str]]) -> list[dict[str, Any]]:
+def find_candidates(
+    lang: str, source: str, glossary_hits: list[tuple[int, int, str]]
+) -> list[dict[str, Any]]:
     """Candidate dicts {source_form, suggested_en, type, lang, notes} for a source text."""
     if not source:
         return []
@@ -97,7 +99,9 @@ def _left_boundary(text: str, pos: int) -> bool:
     return not is_han(before) or before in ZH_LEFT_PARTICLES
 
 
-def _chinese_candidates(source: str, taken: list[tuple[int, int]], lang: str) -> list[dict[str, Any]]:
+def _chinese_candidates(
+    source: str, taken: list[tuple[int, int]], lang: str
+) -> list[dict[str, Any]]:
     text = fold(source)  # simplified, same length: spans map back to the original
     results = []
     i = 0
@@ -114,7 +118,9 @@ def _chinese_candidates(source: str, taken: list[tuple[int, int]], lang: str) ->
         if best is None or not _free(i, best, taken):
             i += 1
             continue
-        results.append(_chinese_candidate(source[i:best], surname, text[i + len(surname) : best], lang))
+        results.append(
+            _chinese_candidate(source[i:best], surname, text[i + len(surname) : best], lang)
+        )
         i = best
     return results
 
@@ -149,8 +155,10 @@ def _chinese_candidate(source_form: str, surname: str, given: str, lang: str) ->
             f"surname {surname} read as {SURNAME_READINGS[surname].capitalize()} "
             f"(Pinyin libraries give '{library}')"
         )
-    surname_syls = [SURNAME_READINGS[surname]] if surname in SURNAME_READINGS else lazy_pinyin(
-        surname, style=Style.NORMAL, v_to_u=True
+    surname_syls = (
+        [SURNAME_READINGS[surname]]
+        if surname in SURNAME_READINGS
+        else lazy_pinyin(surname, style=Style.NORMAL, v_to_u=True)
     )
     given_syls = lazy_pinyin(given, style=Style.NORMAL, v_to_u=True)
     several = [c for c in given if c in AMBIGUOUS_NAME_CHARS]
@@ -177,7 +185,7 @@ _GERMAN_NAME = re.compile(
     rf"(?P<surname>{_NAME_WORD})(?![\w-])"
 )
 _TYPICAL_ENDING = re.compile(
-    r"(?:ow|owa|ew|ewa|jew|jewa|in|ina|yn|yna|ski|skij|skyj|skaja|zki|zkij|enko|uk|juk|ko|"
+    r"(?:ow|owa|ew|ewa|jew|jewa|in|ina|yn|yna|ski|skij|skyj|skaja|aja|zki|zkij|enko|uk|juk|ko|"
     r"itsch|witsch|ow-\w+)$"
 )
 _SLAVIC_SPELLING = re.compile(r"tsch|sch|w|^J[aeou]|ij$|yj$", re.IGNORECASE)

@@ -22,17 +22,32 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from newsflow.names.index import NameIndex, NearRef
-from newsflow.names.translit import DERIVATION_SUFFIXES, fold, near_miss_folded, phonetic_key
+from newsflow.names.index import WORD, NameIndex, NearRef
+from newsflow.names.translit import (
+    DERIVATION_SUFFIXES,
+    fold,
+    name_key,
+    near_miss_folded,
+    phonetic_key,
+)
 
 if TYPE_CHECKING:
     from newsflow.names.glossary import Glossary
 
 _PRIORITY = {"exact": 0, "script": 0, "pinyin": 1, "gloss": 2, "near": 3}
 _TOKEN = re.compile(r"[^\W\d_\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+_LATIN_WORD = re.compile(WORD)
 _LANG_ALIASES = {
-    "de": "de", "zh": "zh", "zt": "zt", "en": "en", "zh-cn": "zh", "zh-hans": "zh",
-    "zh-tw": "zt", "zh-hant": "zt", "zh-hk": "zt", "cmn": "zh",
+    "de": "de",
+    "zh": "zh",
+    "zt": "zt",
+    "en": "en",
+    "zh-cn": "zh",
+    "zh-hans": "zh",
+    "zh-tw": "zt",
+    "zh-hant": "zt",
+    "zh-hk": "zt",
+    "cmn": "zh",
 }
 
 
@@ -114,7 +129,9 @@ def check_names(glossary: Glossary, lang: str, source: str, translation: str) ->
         present_order = _english_presence(index, translation, folded, accepted, fixed_wrong)
         if source and source != translation:
             folded_source = fold(source)
-            more = _english_presence(index, source, folded_source, *_lookup_spans(index, source, folded_source))
+            more = _english_presence(
+                index, source, folded_source, *_lookup_spans(index, source, folded_source)
+            )
             present_order += [eid for eid in more if eid not in present_order]
         source_hits: list[tuple[int, int, str]] = []
     else:
@@ -123,16 +140,20 @@ def check_names(glossary: Glossary, lang: str, source: str, translation: str) ->
     present = set(present_order)
     wrong = [w for w in fixed_wrong if w.entity in present]
     wrong += _gloss_spans(index, translation, folded, present)
-    wrong += _near_misses(index, translation, folded, present, strict=False)
-    chosen = _resolve(accepted, wrong)
-    still_accepted = [a for a in accepted if a.entity in present and not any(w.overlaps(a) for w in chosen)]
+    wrong += _near_misses(index, translation, folded, present)
+    chosen = _resolve(index, translation, accepted, wrong)
+    still_accepted = [
+        a for a in accepted if a.entity in present and not any(w.overlaps(a) for w in chosen)
+    ]
     findings = []
     for eid in present_order:
         entry = index.entries[eid]
         wrong_spans = [s for s in chosen if s.entity == eid]
         ok_spans = [a for a in still_accepted if a.entity == eid]
         if wrong_spans:
-            findings.append(Finding(eid, "wrong", _distinct(translation, wrong_spans), entry.expected))
+            findings.append(
+                Finding(eid, "wrong", _distinct(translation, wrong_spans), entry.expected)
+            )
         elif ok_spans:
             findings.append(Finding(eid, "ok", _distinct(translation, ok_spans), entry.expected))
         else:
@@ -150,9 +171,9 @@ def _distinct(text: str, spans: list[_Span]) -> list[str]:
 def _english_presence(
     index: NameIndex, text: str, folded: str, accepted: list[_Span], wrong: list[_Span]
 ) -> list[str]:
-    """Entities named in an English text: an accepted or wrong form of theirs is in it
-    (near misses only with the same phonetic key: no source confirms the entity)."""
-    chosen = _resolve(accepted, wrong + _near_misses(index, text, folded, None, strict=True))
+    """Entities named in an English text: an accepted or wrong form of theirs is in it."""
+    near = _near_misses(index, text, folded, None)
+    chosen = _resolve(index, text, accepted, wrong + near)
     spans = [a for a in accepted if not any(w.overlaps(a) for w in chosen)] + chosen
     return list(dict.fromkeys(s.entity for s in sorted(spans, key=lambda s: s.start)))
 
@@ -206,9 +227,7 @@ def _key_of(window: str) -> str:
     return key
 
 
-def _near_misses(
-    index: NameIndex, text: str, folded: str, present: set[str] | None, strict: bool
-) -> list[_Span]:
+def _near_misses(index: NameIndex, text: str, folded: str, present: set[str] | None) -> list[_Span]:
     """Capitalised 1-3 word windows close to an accepted or source form of an entity."""
     by_key: dict[tuple[int, str], list[NearRef]] = {}
     if present is None:
@@ -250,8 +269,6 @@ def _near_misses(
                     else:
                         window_key = _key_of(window)
                         verdict = near_miss_folded(window, window_key, ref.low, ref.key)
-                        if verdict and strict:  # no source confirms the entity: be stricter
-                            verdict = window_key == ref.key
                     verdicts[(window, id(ref))] = verdict
                 if verdict:
                     start, end = first.start(), tokens[last_index].end()
@@ -269,7 +286,7 @@ def _accepted_or_derived(word: str, accepted_keys: set[str]) -> bool:
     return False
 
 
-def _resolve(accepted: list[_Span], wrong: list[_Span]) -> list[_Span]:
+def _resolve(index: NameIndex, text: str, accepted: list[_Span], wrong: list[_Span]) -> list[_Span]:
     accepted = sorted(accepted, key=lambda a: a.start)
     starts = [a.start for a in accepted]
     longest = max((a.end - a.start for a in accepted), default=0)
@@ -280,14 +297,7 @@ def _resolve(accepted: list[_Span], wrong: list[_Span]) -> list[_Span]:
         return all(not w.overlaps(a) or w.contains(a) for a in accepted[low:high])
 
     kept = [w for w in dict.fromkeys(wrong) if allowed(w)]
-    # A near-miss window of several words that holds a smaller wrong span of the same entity
-    # is not the error: in "Maria Zaharova" only "Zaharova" is wrong.
-    kept = [
-        w
-        for w in kept
-        if w.kind != "near"
-        or not any(o.entity == w.entity and w.contains(o) for o in kept if o is not w)
-    ]
+    kept = [w for w in kept if not _smaller_fix_suffices(index, text, w, kept)]
     kept.sort(key=lambda s: (s.start - s.end, _PRIORITY[s.kind], s.start))
     chosen: list[_Span] = []
     for span in kept:
@@ -301,6 +311,37 @@ def _resolve(accepted: list[_Span], wrong: list[_Span]) -> list[_Span]:
     return sorted(chosen, key=lambda s: s.start)
 
 
+def _smaller_fix_suffices(index: NameIndex, text: str, window: _Span, spans: list[_Span]) -> bool:
+    """A near-miss window of several words is not the error when fixing the smaller wrong
+    spans inside it gives an accepted form: in "Maria Zaharova" only "Zaharova" is wrong,
+    while in "Sergej Lavrow" fixing "Lavrow" leaves "Sergej Lavrov", so the window is."""
+    if window.kind != "near":
+        return False
+    inner = [
+        s for s in spans if s is not window and s.entity == window.entity and window.contains(s)
+    ]
+    if not inner:
+        return False
+    fixed = _apply(
+        text[window.start : window.end],
+        [
+            _Span(
+                s.start - window.start, s.end - window.start, s.entity, s.kind, s.target, s.genitive
+            )
+            for s in _non_overlapping(inner)
+        ],
+    )
+    return name_key(fixed) in index.accepted_keys
+
+
+def _non_overlapping(spans: list[_Span]) -> list[_Span]:
+    chosen: list[_Span] = []
+    for span in sorted(spans, key=lambda s: (s.start - s.end, _PRIORITY[s.kind], s.start)):
+        if not any(span.overlaps(c) for c in chosen):
+            chosen.append(span)
+    return chosen
+
+
 def _apply(translation: str, chosen: list[_Span]) -> str:
     result = translation
     done: set[tuple[int, int]] = set()
@@ -312,6 +353,12 @@ def _apply(translation: str, chosen: list[_Span]) -> str:
         replacement = carry_case(original, span.target)
         if span.genitive:
             replacement += "'S" if replacement.isupper() and len(replacement) > 1 else "'s"
+        if span.kind == "script":
+            # Chinese characters need no spaces around them; the English name does
+            if span.start > 0 and _LATIN_WORD.match(translation[span.start - 1]):
+                replacement = " " + replacement
+            if span.end < len(translation) and _LATIN_WORD.match(translation[span.end]):
+                replacement += " "
         result = result[: span.start] + replacement + result[span.end :]
     return result
 

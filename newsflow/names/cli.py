@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -41,18 +41,25 @@ def _names() -> None:
 
 @names_app.command("check")
 def check_command(
-    input_path: str = typer.Argument(
-        ..., metavar="INPUT", help="JSON Lines file ({id, lang, source, translation}); - for stdin"
-    ),
-    glossary: Path = typer.Option(..., "--glossary", help="Glossary YAML file."),
-    candidates: bool = typer.Option(
-        False, "--candidates", help="Add a 'candidates' key: names the glossary does not know."
-    ),
+    input_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="JSON Lines file ({id, lang, source, translation}); - for stdin",
+        ),
+    ],
+    glossary: Annotated[Path, typer.Option("--glossary", help="Glossary YAML file.")],
+    candidates: Annotated[
+        bool,
+        typer.Option(
+            "--candidates", help="Add a 'candidates' key: names the glossary does not know."
+        ),
+    ] = False,
 ) -> None:
     """Report glossary names per record (ok / wrong / missing) and the corrected translation."""
     try:
-        records = read_records(input_path)
         names_glossary = load_glossary(glossary)
+        records = read_records(input_path)
     except (GlossaryError, InputError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -61,9 +68,19 @@ def check_command(
         report = check_names(
             names_glossary, record["lang"], record["source"], record["translation"]
         )
-        line = json.dumps(report.to_json(record["id"], with_candidates=candidates), ensure_ascii=False)
-        out.write(line + "\n")
+        out.write(json_line(report.to_json(record["id"], with_candidates=candidates)) + "\n")
     out.flush()
+
+
+def json_line(data: dict[str, Any]) -> str:
+    """One JSON line, non-ASCII kept readable; a lone surrogate (possible from a JSON escape
+    in the input) cannot be written as UTF-8, so such a line is written with ASCII escapes."""
+    line = json.dumps(data, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(data, ensure_ascii=True)
+    return line
 
 
 def read_records(input_path: str) -> list[dict[str, Any]]:

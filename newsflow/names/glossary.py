@@ -32,6 +32,7 @@ _ENTRY_KEYS = {"id", "type", "en", "avoid"}
 _LANG_KEY = re.compile(r"^[a-z]{2}(?:[-_][A-Za-z0-9]{2,8})?$")
 _EXTRA_LANG_KEYS = {"yue", "cmn", "wuu", "nan", "hak", "fil", "ckb"}
 _STR_TAG = "tag:yaml.org,2002:str"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same nodes
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def parse_glossary(text: str, source: str = "<glossary>") -> Glossary:
 
 def _parse_entries(text: str, source: str) -> list[Entry]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1

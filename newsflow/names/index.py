@@ -181,6 +181,16 @@ class Lookup:
                 source = f"(?P<name>{body})"
             self.regexes.append(re.compile(source, flags))
 
+    def match_within(self, folded_text: str, start: int, end: int) -> tuple[int, list] | None:
+        """The longest match starting at start and ending by end: (end, meanings)."""
+        for regex in self.regexes:
+            match = regex.match(folded_text, start, end)
+            if match:
+                meanings = self.meanings.get(self._key(match.group("name")))
+                if meanings:
+                    return match.end("name"), meanings
+        return None
+
     def find(self, folded_text: str) -> Iterable[tuple[int, int, int, list]]:
         """(start, end of the name, end with a genitive s, meanings) for each match."""
         for regex in self.regexes:
@@ -253,17 +263,23 @@ class NameIndex:
 
     def _add_entry(self, entry: Entry) -> None:
         eid = entry.id
+        han_forms = [f for forms in entry.forms.values() for f in forms if has_han(f)]
+        # Chinese names are short and alike (Wang Yi / Wang Li): no near misses for them;
+        # their wrong renderings are Pinyin variants and literal glosses.
+        chinese_name = any(
+            _chinese_name_target(entry, re.sub(r"\s", "", fold(f))) for f in han_forms
+        )
+        near = (lambda *args: None) if chinese_name else self._add_near
         for form in entry.en:
             self.accepted.add(form, Meaning(eid, "accepted", form))
             self.source_latin.add(form, eid, german=True)
             self.source_latin_en.add(form, eid)
-            self._add_near(entry, form, _target_for_parts(entry, parts_count(form)))
+            near(entry, form, _target_for_parts(entry, parts_count(form)))
         for form in entry.avoid:
             target = _target_for_parts(entry, parts_count(form))
             if name_key(form) not in self.accepted_keys:
                 self.exact.add(form, Meaning(eid, "exact", target))
-            self._add_near(entry, form, target)
-        han_forms = [f for forms in entry.forms.values() for f in forms if has_han(f)]
+            near(entry, form, target)
         has_dotted = any("\u00b7" in fold(f) for f in han_forms)
         for lang, forms in entry.forms.items():
             for form in forms:
@@ -275,7 +291,7 @@ class NameIndex:
                 target = _target_for_parts(entry, parts_count(form))
                 if name_key(form) not in self.accepted_keys:
                     self.exact.add(form, Meaning(eid, "exact", target))
-                    self._add_near(entry, form, target)
+                    near(entry, form, target)
 
     def _add_near(self, entry: Entry, form: str, target: str) -> None:
         """Near-miss references: persons (any form) and single-word places. Organisation
@@ -339,12 +355,13 @@ class NameIndex:
         pieces = []
         for number, (pinyin, glosses) in enumerate(slots):
             alternatives = sorted(
-                {re.escape(p) for p in pinyin} | {re.escape(g).replace(r"\ ", r"\s+") for g in glosses},
+                {re.escape(p) for p in pinyin}
+                | {re.escape(g).replace(r"\ ", r"\s+") for g in glosses},
                 key=len,
                 reverse=True,
             )
             pieces.append(f"(?P<s{number}>{'|'.join(alternatives)})")
-        source = LEFT + _SYLLABLE_SEP.join(pieces) + RIGHT
+        source = r"(?<!\w)" + _SYLLABLE_SEP.join(pieces) + r"(?!\w)"  # English side: \w is enough
         pattern = GlossPattern(
             entry.id,
             re.compile(source, re.IGNORECASE),
@@ -367,7 +384,10 @@ class NameIndex:
         for lookup in lookups:
             for start, end, _gen_end, entity_ids in lookup.find(folded):
                 if lookup is self.source_han and _office_title(folded, end):
-                    continue
+                    shorter = lookup.match_within(folded, start, end - 1)
+                    if shorter is None:
+                        continue
+                    end, entity_ids = shorter
                 for eid in entity_ids:
                     hits.append((start, end, eid))
         return longest_first(hits)

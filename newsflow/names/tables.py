@@ -6,6 +6,7 @@ Kept apart from the logic so the tables can grow without touching the matchers.
 
 from __future__ import annotations
 
+# fmt: off
 # Common single-character Chinese surnames (roughly the 200 most frequent). Rare surnames that
 # are also frequent in transliterations of foreign names (普 拉 布 克 ...) are left out on purpose:
 # the candidate finder must not read 普京 as a Chinese person.
@@ -167,6 +168,8 @@ ZH_VERBS = (
     "告诉", "发表", "访问", "出席", "主持", "签署", "提出", "呼吁", "批评", "警告", "补充",
     "坦言", "致辞", "讲话", "解释", "否认", "承认", "证实", "回应", "谈到", "提到", "会谈",
     "通电话", "抵达", "出访", "率团", "当选", "就任", "辞职", "表态", "重申", "希望", "建议",
+    "报道", "发言", "接受", "称赞", "感谢", "祝贺", "致电", "撰文", "写道", "说明", "宣称",
+    "问道", "答道", "笑着说", "对记者", "告诉记者", "接受采访", "感叹", "提醒", "表明", "举行",
 )
 # Particles that may stand right before a name (the left edge of a candidate).
 ZH_LEFT_PARTICLES = frozenset("的和与同及对向据由被让给把跟请邀经")
@@ -184,3 +187,4 @@ ZH_TRANSLIT_CHARS = frozenset(
 
 # Characters whose reading in a given name is often not the one a Pinyin library picks.
 AMBIGUOUS_NAME_CHARS = frozenset("长乐行重朝传调觉藏都和会单曾解仇区朴查盖降率省")
+# fmt: on

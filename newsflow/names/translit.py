@@ -163,11 +163,13 @@ def osa_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+# fmt: off
 _KEY_STEPS = (
     ("schtsch", "shch"), ("tsch", "ch"), ("sch", "sh"), ("zh", "sh"), ("kh", "ch"),
     ("w", "v"), ("ck", "k"), ("tz", "s"), ("ts", "s"), ("z", "s"), ("j", "y"), ("ie", "i"),
     ("y", "i"),
 )
+# fmt: on
 
 
 def phonetic_key(text: str) -> str:
@@ -176,20 +178,24 @@ def phonetic_key(text: str) -> str:
     key = re.sub(r"[^a-z]", "", fold(text).lower())
     for old, new in _KEY_STEPS:
         key = key.replace(old, new)
-    return re.sub(r"(.)\1+", r"\1", key)
+    key = re.sub(r"(.)\1+", r"\1", key)
+    return re.sub(r"([oe])f$", r"\1v", key)  # Peskoff, Lavrof: old spellings of -ov
 
 
 # Suffixes that turn a name into a derived word (Russia/Russian, German/Germany, Israel/Israeli).
+# fmt: off
 DERIVATION_SUFFIXES = frozenset(
     {"s", "n", "an", "ian", "ese", "i", "y", "ns", "ans", "ians", "ic", "ish", "ite", "ites",
      "er", "ers", "es"}
 )
+# fmt: on
 
 
 def is_near_miss(candidate: str, reference: str) -> bool:
     """Is candidate a misspelling of reference (both names, any case)?
 
-    Edit distance 1 for names up to 7 letters, 2 from 8 letters on (5 letters at least), or the
+    Edit distance 1 (5 letters at least), 2 from 8 letters on when the lengths differ by at
+    most one, or the
     same phonetic key (4 letters at least), or phonetic keys 1 apart from 7 letters on. A
     candidate that is the reference plus a derivation suffix (or the reverse) is a different
     word, not a misspelling."""
@@ -211,14 +217,14 @@ def near_miss_folded(a: str, key_a: str, b: str, key_b: str) -> bool:
         return False
     longest = len(long_)
     if close and longest >= 5:
-        allowed = 1 if longest <= 7 else 2
+        # two edits only for long names of about the same length ("Zelenskij"/"Zelensky"),
+        # not for two letters glued to a name ("LavrovLi")
+        allowed = 2 if longest >= 8 and abs(len_a - len_b) <= 1 else 1
         if osa_distance(a, b) <= allowed:
             return True
     if len(key_a) >= 4 and key_a == key_b:
         return True
-    return (
-        len(key_a) >= 7 and abs(len(key_a) - len(key_b)) <= 1 and osa_distance(key_a, key_b) <= 1
-    )
+    return len(key_a) >= 7 and abs(len(key_a) - len(key_b)) <= 1 and osa_distance(key_a, key_b) <= 1
 
 
 # --- German spelling of Russian/Ukrainian names -> English --------------------------------
@@ -228,6 +234,7 @@ NOTE_INITIAL_S = "German 's' can stand for з (z) or с (s): check the initial S
 NOTE_SCH = "German 'sch' can stand for ж (zh) or ш (sh)"
 NOTE_YO = "German 'o' after sch/tsch can be ё, which English often writes 'e' (Gorbachev)"
 NOTE_JO = "German 'jo' can be ё: English writes 'yo' or 'e'"
+NOTE_S_BETWEEN_VOWELS = "German single 's' between vowels read as з (z); it can be с (s)"
 NOTE_YJ = "ending -yj/-ij: English press varies (-y, -iy, -yy)"
 
 
@@ -249,8 +256,14 @@ def _convert_part(word: str) -> tuple[str, list[str]]:
     out: list[str] = []
     notes: list[str] = []
     i = 0
-    multi = (("schtsch", "shch"), ("tsch", "ch"), ("sch", "sh"), ("ch", "kh"), ("ss", "s"),
-             ("tz", "ts"))
+    multi = (
+        ("schtsch", "shch"),
+        ("tsch", "ch"),
+        ("sch", "sh"),
+        ("ch", "kh"),
+        ("ss", "s"),
+        ("tz", "ts"),
+    )
     while i < len(low):
         for german, english in multi:
             if low.startswith(german, i):
@@ -276,6 +289,7 @@ def _convert_part(word: str) -> tuple[str, list[str]]:
                 notes.append(NOTE_INITIAL_S)
             elif ch == "s" and prev in _VOWELS and nxt in _VOWELS:
                 out.append("z")  # a German single s between vowels is з; с would be ss
+                notes.append(NOTE_S_BETWEEN_VOWELS)
             elif ch == "o" and nxt == "w" and out and out[-1] in ("sh", "ch", "shch"):
                 out.append("o")
                 notes.append(NOTE_YO)

@@ -1,0 +1,81 @@
+"""`newsflow run` as a user runs it, in subprocesses, with the network blocked
+(loopback only, for Prefect's temporary API): no models -> pending with a
+one-line hint; models installed from files -> everything translated; a third
+run changes nothing."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, write_config
+
+pytestmark = pytest.mark.integration
+
+NEWSFLOW = [sys.executable, "-m", "newsflow.cli"]
+
+
+def newsflow(tmp_path, *args, timeout=300):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "support" / "offline"), str(REPO)]),
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": "",
+        "ARGOS_PACKAGES_DIR": str(tmp_path / "argos-default"),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    env.pop("PREFECT_API_URL")
+    return subprocess.run([*NEWSFLOW, "--config", str(tmp_path / "config.yaml"), *args],
+                          capture_output=True, text=True, env=env, timeout=timeout, cwd=tmp_path)
+
+
+def statuses(tmp_path):
+    con = sqlite3.connect(tmp_path / "data" / "newsflow.db")
+    return dict(con.execute("SELECT id, status FROM articles").fetchall())
+
+
+def test_run_offline_then_install_then_rerun(tmp_path, tiny_package_files):
+    models = tmp_path / "models"
+    write_config(tmp_path, models)
+
+    first = newsflow(tmp_path, "run")
+    assert first.returncode == 0, first.stderr[-3000:]
+    hint = [line for line in first.stderr.splitlines() if line.startswith("warning: models")]
+    assert len(hint) == 1 and "newsflow models install --from PATH" in hint[0]
+    before = statuses(tmp_path)
+    assert set(before.values()) == {"pending", "passed-through"}
+
+    install = newsflow(tmp_path, "models", "install", "--from", str(tiny_package_files))
+    assert install.returncode == 0, install.stderr
+
+    second = newsflow(tmp_path, "run")
+    assert second.returncode == 0, second.stderr[-3000:]
+    after = statuses(tmp_path)
+    assert after.keys() == before.keys()  # nothing lost, nothing duplicated
+    assert set(after.values()) == {"translated", "passed-through"}
+    report = json.loads(max((tmp_path / "output" / "reports").glob("*.json"),
+                            key=lambda p: p.stat().st_mtime).read_text())
+    assert report["by_status"]["translated"] == sum(1 for s in after.values() if s == "translated")
+
+    files_before = {p: p.stat().st_mtime_ns for p in (tmp_path / "output" / "articles").rglob("*")}
+    third = newsflow(tmp_path, "run")
+    assert third.returncode == 0
+    assert "0 written" in third.stdout
+    assert statuses(tmp_path) == after
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "output" / "articles").rglob("*")} == files_before
+    # the runtime never imported the heavy stacks argostranslate would pull in
+    assert "torch" not in third.stderr
+
+
+def test_no_runtime_import_of_torch_stanza_spacy(tiny_package_files, tmp_path):
+    code = (
+        "import sys, flows.translate_news, newsflow.cli, translators.engine, newsflow.names;"
+        "bad = [m for m in ('torch', 'stanza', 'spacy', 'argostranslate.translate') if m in sys.modules];"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.stdout.strip() == "[]", out.stderr
