@@ -7,8 +7,16 @@ and for wrong ones (see :mod:`newsflow.names.index`). Resolution rules:
   unless it strictly contains it ("Sergej Lavrov" is a wrong full name around an accepted
   surname);
 - wrong candidates do not overlap: longer first, then exact > Pinyin > literal > near miss;
+- a near-miss window of several words is dropped when fixing a smaller wrong span inside it
+  already gives an accepted form ("Maria Zaharova": only "Zaharova" is wrong);
 - status ``wrong`` if the entity has a wrong span (even next to accepted ones), else ``ok`` if
-  it has an accepted one, else ``missing``.
+  it has an accepted one, else ``missing``. ``found`` lists the text of those spans (wrong ones
+  for ``wrong``, accepted ones for ``ok``) in order of appearance, each distinct text once.
+
+Near misses (:func:`newsflow.names.translit.is_near_miss`) are tried only for capitalised
+windows of 1-3 words, only against persons and single-word places of entities named in the
+source, never for Chinese personal names (Wang Li is not a misspelling of Wang Yi), never for an
+accepted form of any entity or an English word derived from one (Russian, Germans).
 
 The correction replaces only the wrong spans (a right-to-left splice, every other character is
 kept): capitals stay capitals ("LAWROW" -> "LAVROV"), otherwise the glossary's form is written;
@@ -22,6 +30,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from newsflow.names.candidates import find_candidates
 from newsflow.names.index import WORD, NameIndex, NearRef
 from newsflow.names.translit import (
     DERIVATION_SUFFIXES,
@@ -117,8 +126,6 @@ def normalize_lang(lang: str) -> str:
 def check_names(glossary: Glossary, lang: str, source: str, translation: str) -> NameReport:
     """Report every glossary entity named in ``source`` and fix wrong spellings in
     ``translation``. For lang ``en`` the text is its own source."""
-    from newsflow.names.candidates import find_candidates
-
     index = glossary.index
     source = source if isinstance(source, str) else ""
     translation = translation if isinstance(translation, str) else ""
