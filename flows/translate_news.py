@@ -63,6 +63,13 @@ def plan_work(articles: list[Article], store: Store, settings: Settings, languag
     return pipeline.plan_work(articles, stored, installed, languages), stored
 
 
+@task(cache_policy=NO_CACHE)
+def claim_work(store: Store, plan: pipeline.WorkPlan, run_id: str) -> tuple[pipeline.WorkPlan, list[str]]:
+    """Take the planned articles no other live run is processing (atomic in the store)."""
+    owned = store.claim(plan.article_ids(), run_id)
+    return plan.only(owned), [i for i in plan.article_ids() if i not in owned]
+
+
 @task(retries=1, cache_policy=NO_CACHE, task_run_name="translate-{route.key}")
 def translate_language(route: pipeline.Route, articles: list[Article], options: EngineOptions,
                        store: Store | None) -> list[pipeline.Translated]:
@@ -156,6 +163,11 @@ def translate_news(params: RunParameters = RunParameters()):
         store.start_run(run_id)
     try:
         plan, stored = timed("plan", plan_work, articles, store, settings, languages)
+        in_progress: list[str] = []
+        if not params.dry_run:
+            plan, in_progress = timed("claim", claim_work, store, plan, run_id)
+            if in_progress:
+                logger.info("%d articles are being processed by another run; left to it", len(in_progress))
         logger.info(
             "%d articles: %d unchanged, %d to translate, %d to pass through, %d pending, %d failed",
             len(articles), len(plan.unchanged), plan.to_translate, len(plan.passthrough),
@@ -180,18 +192,29 @@ def translate_news(params: RunParameters = RunParameters()):
         outcomes = rows + [stored[a.id] for a in plan.unchanged]
         report = build_report(run_id, started.isoformat(timespec="seconds"),
                               datetime.now(UTC).isoformat(timespec="seconds"), outcomes,
-                              len(plan.unchanged), len(written), source_errors, timings)
+                              len(plan.unchanged), len(written), source_errors, timings,
+                              warnings=_warnings(plan, in_progress))
         report_path = None if params.dry_run else write_report(output_dir, report)
         if not params.dry_run:
             store.finish_run(run_id, report.state, report.to_dict())
         publish(report, str(report_path.resolve()) if report_path else None)
     finally:
+        if not params.dry_run:
+            store.release(run_id)
         store.close()
     summary = report.to_dict()
     if report.state == "failed":
         return Failed(message=f"nothing could be processed: {len(source_errors)} sources failed", data=summary)
     problems = len(report.failed) + len(source_errors)
     return Completed(message=f"{report.articles_in} articles, {problems} failures", data=summary)
+
+
+def _warnings(plan: pipeline.WorkPlan, in_progress: list[str]) -> list[str]:
+    out = [f"{a.id} ({a.title!r}) appeared more than once in its source; the first copy was used"
+           for a in plan.duplicates]
+    if in_progress:
+        out.append(f"{len(in_progress)} articles left to another run that is processing them")
+    return out
 
 
 def _error_text(future) -> str:

@@ -83,10 +83,33 @@ class WorkPlan:
     translate: dict[str, tuple[Route, list[Article]]] = field(default_factory=dict)
     pending: list[tuple[Article, str]] = field(default_factory=list)
     failed: list[tuple[Article, str]] = field(default_factory=list)
+    duplicates: list[Article] = field(default_factory=list)
 
     @property
     def to_translate(self) -> int:
         return sum(len(arts) for _, arts in self.translate.values())
+
+    def article_ids(self) -> list[str]:
+        """Every article this plan would write (all but the unchanged)."""
+        ids = [a.id for _, arts in self.translate.values() for a in arts]
+        ids += [a.id for a in self.passthrough]
+        ids += [a.id for a, _ in self.pending] + [a.id for a, _ in self.failed]
+        return ids
+
+    def only(self, ids: set[str]) -> WorkPlan:
+        """The part of this plan whose articles are in `ids` (claimed by this run)."""
+        translate = {}
+        for key, (route, arts) in self.translate.items():
+            mine = [a for a in arts if a.id in ids]
+            if mine:
+                translate[key] = (route, mine)
+        return WorkPlan(
+            unchanged=self.unchanged,
+            passthrough=[a for a in self.passthrough if a.id in ids],
+            translate=translate,
+            pending=[(a, r) for a, r in self.pending if a.id in ids],
+            failed=[(a, r) for a, r in self.failed if a.id in ids],
+        )
 
 
 def plan_work(
@@ -98,7 +121,12 @@ def plan_work(
     """Decide per article: unchanged (skip), pass through, translate with which
     model, pending (no model / unknown language) or failed (no text)."""
     plan = WorkPlan()
+    seen: set[str] = set()
     for art in articles:
+        if art.id in seen:  # e.g. a feed that repeats a guid: one article, reported
+            plan.duplicates.append(art)
+            continue
+        seen.add(art.id)
         prev = stored.get(art.id)
         same_text = prev is not None and prev.content_hash == art.content_hash
         if art.error or not art.paragraphs:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -62,6 +65,13 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     state       TEXT,
     summary     TEXT
+);
+CREATE TABLE IF NOT EXISTS claims (
+    article_id  TEXT PRIMARY KEY,
+    run_id      TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    expires_at  REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sentence_cache (
     model_key    TEXT NOT NULL,
@@ -216,6 +226,40 @@ class Store:
             rows = self._conn.execute("SELECT status, COUNT(*) FROM articles GROUP BY status")
             return {status: n for status, n in rows}
 
+    # -- claims -----------------------------------------------------------
+
+    def claim(self, ids: Iterable[str], run_id: str, lease_seconds: float = 3600) -> set[str]:
+        """Atomically take the articles no live run is working on; returns the
+        ids this run now owns. Two runs over the same articles never both
+        translate one. A claim is stale when its lease ran out or when its
+        process on this host is gone (a killed run), so work is never stuck.
+        """
+        ids = list(dict.fromkeys(ids))
+        host, pid, now = socket.gethostname(), os.getpid(), time.time()
+        owned: set[str] = set()
+        with self.transaction() as conn:
+            stale = [
+                article_id
+                for article_id, c_host, c_pid, expires in conn.execute(
+                    "SELECT article_id, host, pid, expires_at FROM claims"
+                )
+                if expires < now or (c_host == host and c_pid != pid and not _alive(c_pid))
+            ]
+            conn.executemany("DELETE FROM claims WHERE article_id = ?", [(i,) for i in stale])
+            for article_id in ids:
+                cur = conn.execute(
+                    "INSERT INTO claims (article_id, run_id, host, pid, expires_at) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(article_id) DO NOTHING",
+                    (article_id, run_id, host, pid, now + lease_seconds),
+                )
+                if cur.rowcount == 1:
+                    owned.add(article_id)
+        return owned
+
+    def release(self, run_id: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM claims WHERE run_id = ?", (run_id,))
+
     # -- runs -------------------------------------------------------------
 
     def start_run(self, run_id: str) -> None:
@@ -236,6 +280,16 @@ class Store:
         with self._lock:
             rows = self._conn.execute("SELECT * FROM runs ORDER BY started_at").fetchall()
         return [dict(r) for r in rows]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class SqliteSentenceCache:

@@ -81,3 +81,17 @@ def test_same_outcome_is_not_rewritten():
     new.reason = "other"
     assert changed(new, prev)
     assert changed(new, None)
+
+
+def test_plan_restricted_to_claimed_ids():
+    articles = [art(1), art(2, "zh"), art(3, "en"), art(4, "fr")]
+    plan = plan_work(articles, {}, [DE, ZH], ENABLED)
+    assert sorted(plan.article_ids()) == ["s:1", "s:2", "s:3", "s:4"]
+    mine = plan.only({"s:2", "s:4"})
+    assert list(mine.translate) == ["zh->en"] and mine.passthrough == []
+    assert [a.id for a, _ in mine.pending] == ["s:4"]
+
+
+def test_duplicate_ids_in_one_run_are_reported_not_processed_twice():
+    plan = plan_work([art(1), art(1)], {}, [DE], ENABLED)
+    assert plan.to_translate == 1 and len(plan.duplicates) == 1

@@ -87,3 +87,28 @@ def test_runs_recorded(tmp_path):
         (run,) = store.runs()
         assert run["state"] == "completed" and '"articles_in": 3' in run["summary"]
     assert sqlite3.connect(tmp_path / "db.sqlite").execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
+def test_claims_are_exclusive_until_released(tmp_path):
+    path = tmp_path / "db.sqlite"
+    with Store(path) as a, Store(path) as b:
+        assert a.claim(["x", "y"], "run-a") == {"x", "y"}
+        assert b.claim(["x", "y", "z"], "run-b") == {"z"}
+        a.release("run-a")
+        assert b.claim(["x", "y"], "run-b") == {"x", "y"}
+
+
+def test_claims_of_a_dead_process_or_past_lease_are_taken_over(tmp_path):
+    import subprocess
+
+    path = tmp_path / "db.sqlite"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with Store(path) as store:
+        store._conn.execute(
+            "INSERT INTO claims VALUES ('x', 'old-run', ?, ?, ?)",
+            (__import__("socket").gethostname(), dead.pid, 9e12),
+        )
+        store._conn.execute("INSERT INTO claims VALUES ('y', 'other-host', 'elsewhere', 1, 0)")
+        store._conn.execute("INSERT INTO claims VALUES ('z', 'live', 'elsewhere', 1, 9e12)")
+        assert store.claim(["x", "y", "z"], "new-run") == {"x", "y"}
