@@ -2,8 +2,10 @@
 retry on its own; all logic lives in `newsflow` and `translators`.
 
 Work is batched into a few tasks per run (one per source to fetch and parse,
-one per language to translate): Prefect costs ~7 ms per task and ~1 s per flow
-run, so per-sentence or per-article tasks would eat the engine's speed.
+one per language batch to translate): Prefect costs ~7 ms per task and ~1 s
+per flow run, so per-sentence or per-article tasks would eat the engine's
+speed. Tasks take settings (picklable) and open the store themselves, so the
+same flow runs on threads or on Dask workers in other processes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from newsflow.article import Article, RawArticle
 from newsflow.config import Settings, SourceConfig, load_settings
 from newsflow.report import build_report, write_article_files, write_report
 from newsflow.sources import Payload, load_source, parse_payloads
-from newsflow.store import SqliteSentenceCache, Store, StoredArticle
+from newsflow.store import StoredArticle, open_store
 from translators.engine import EngineOptions, get_engine
 from translators.packages import list_installed, packages_dir
 
@@ -38,6 +40,9 @@ class RunParameters(BaseModel):
     )
     glossary: str | None = Field(default=None, description="Glossary file (default: config 'glossary')")
     dry_run: bool = Field(default=False, description="Fetch, detect and plan, but store and write nothing")
+
+
+# -- tasks ------------------------------------------------------------------
 
 
 @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
@@ -56,26 +61,31 @@ def clean_and_detect(raws: list[RawArticle]) -> list[Article]:
     return pipeline.prepare_articles(raws)
 
 
-@task(cache_policy=NO_CACHE)
-def plan_work(articles: list[Article], store: Store, settings: Settings, languages: list[str]):
-    installed = list_installed(packages_dir(settings.resolve(settings.models_dir) if settings.models_dir else None))
-    stored = store.get_many(a.id for a in articles)
-    return pipeline.plan_work(articles, stored, installed, languages), stored
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def plan_work(settings: Settings, articles: list[Article], languages: list[str]):
+    models = packages_dir(settings.resolve(settings.models_dir) if settings.models_dir else None)
+    with open_store(settings) as store:
+        stored = store.get_many(a.id for a in articles)
+    return pipeline.plan_work(articles, stored, list_installed(models), languages), stored
 
 
-@task(cache_policy=NO_CACHE)
-def claim_work(store: Store, plan: pipeline.WorkPlan, run_id: str) -> tuple[pipeline.WorkPlan, list[str]]:
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def claim_work(settings: Settings, plan: pipeline.WorkPlan, run_id: str):
     """Take the planned articles no other live run is processing (atomic in the store)."""
-    owned = store.claim(plan.article_ids(), run_id)
+    with open_store(settings) as store:
+        owned = store.claim(plan.article_ids(), run_id)
     return plan.only(owned), [i for i in plan.article_ids() if i not in owned]
 
 
-@task(retries=1, cache_policy=NO_CACHE, task_run_name="translate-{route.key}")
-def translate_language(route: pipeline.Route, articles: list[Article], options: EngineOptions,
-                       store: Store | None) -> list[pipeline.Translated]:
-    engine = get_engine(route.package, options)
-    cache = SqliteSentenceCache(store) if store is not None else None
-    return pipeline.translate_group(route, articles, engine, cache=cache)
+@task(retries=1, cache_policy=NO_CACHE, task_run_name="translate-{route.key}-{batch}")
+def translate_batch(settings: Settings, route: pipeline.Route, articles: list[Article], batch: int,
+                    use_cache: bool) -> list[pipeline.Translated]:
+    # The engine is loaded once per process (per Dask worker) and kept.
+    engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
+    if not use_cache:
+        return pipeline.translate_group(route, articles, engine)
+    with open_store(settings) as store:
+        return pipeline.translate_group(route, articles, engine, cache=store.sentence_cache())
 
 
 @task(cache_policy=NO_CACHE)
@@ -91,11 +101,14 @@ def check_names(glossary, translated: list[pipeline.Translated], passthrough: li
     return rows
 
 
-@task(cache_policy=NO_CACHE)
-def store_results(store: Store, rows: list[StoredArticle], stored: dict[str, StoredArticle]) -> list[StoredArticle]:
-    """Write only rows whose outcome changed; returns the rows written."""
-    to_write = [pipeline.merge_for_write(r, stored.get(r.id)) for r in rows if pipeline.changed(r, stored.get(r.id))]
-    store.upsert_many(to_write)
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def store_results(settings: Settings, rows: list[StoredArticle],
+                  stored: dict[str, StoredArticle]) -> list[StoredArticle]:
+    """Write only rows whose outcome changed (one transaction); returns them."""
+    to_write = [pipeline.merge_for_write(r, stored.get(r.id))
+                for r in rows if pipeline.changed(r, stored.get(r.id))]
+    with open_store(settings) as store:
+        store.upsert_many(to_write)
     return to_write
 
 
@@ -104,19 +117,54 @@ def write_outputs(output_dir: Path, rows: list[StoredArticle]) -> int:
     return write_article_files(output_dir, rows)
 
 
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def record_run(settings: Settings, run_id: str, state: str | None = None, summary: dict | None = None,
+               release: bool = False) -> None:
+    with open_store(settings) as store:
+        if release:
+            store.release(run_id)
+        if state is None:
+            store.start_run(run_id)
+        else:
+            store.finish_run(run_id, state, summary or {})
+
+
+# -- the flow ---------------------------------------------------------------
+
+
+class _Stages:
+    """Wall time per stage, for the report."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, stage: str, fn, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+
+
 def _selected_sources(settings: Settings, names: list[str] | None) -> list[SourceConfig]:
     if names:
         return [settings.source(n) for n in names]
     return [s for s in settings.sources if s.enabled]
 
 
-@flow(name="translate-news", log_prints=True, retries=0)
-def translate_news(params: RunParameters = RunParameters()):
+def _batches(articles: list[Article], count: int) -> list[list[Article]]:
+    count = max(1, min(count, len(articles)))
+    return [articles[i::count] for i in range(count)]
+
+
+@flow(name="translate-news", log_prints=True)
+def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the UI form's defaults
     """Ingest the configured sources, translate German and Chinese news into
     English offline, check names against the glossary, store and report."""
+    from prefect.runtime import flow_run
+
     from flows.artifacts import publish
     from newsflow.names import load_glossary
-    from prefect.runtime import flow_run
 
     logger = get_run_logger()
     started = datetime.now(UTC)
@@ -124,89 +172,76 @@ def translate_news(params: RunParameters = RunParameters()):
     settings = load_settings(params.config_path)
     glossary_path = params.glossary or settings.glossary
     glossary = load_glossary(settings.resolve(glossary_path)) if glossary_path else None
-    languages = params.languages or settings.languages
-    options = EngineOptions.from_config(settings.translation)
-    output_dir = settings.resolve(settings.output_dir)
-    timings: dict[str, float] = {}
+    write = not params.dry_run
+    timed = _Stages()
 
-    def timed(stage: str, fn, *args, **kwargs):
-        t0 = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
-
-    # Fetch all sources concurrently; a source that fails after its retries is
-    # reported and the run goes on with the others.
-    sources = _selected_sources(settings, params.sources)
+    # Fetch all sources concurrently; a source that still fails after its
+    # retries is reported and the run goes on with the others.
     t0 = time.perf_counter()
-    fetches = {s.name: (s, fetch_source.submit(s, settings.base_dir)) for s in sources}
+    fetches = [(s, fetch_source.submit(s, settings.base_dir)) for s in _selected_sources(settings, params.sources)]
     raws: list[RawArticle] = []
     source_errors: list[dict] = []
-    for name, (source, future) in fetches.items():
+    for source, future in fetches:
         future.wait()
-        if not future.state.is_completed():
-            err = _error_text(future)
-            logger.warning("source %s failed: %s", name, err)
-            source_errors.append({"source": name, "error": err})
-            continue
         try:
             raws.extend(parse_source(source, future.result()))
-        except Exception as exc:  # a malformed source never stops the others
-            logger.warning("source %s could not be parsed: %s", name, exc)
-            source_errors.append({"source": name, "error": str(exc)})
-    timings["fetch+parse"] = time.perf_counter() - t0
+        except Exception as exc:  # a broken source never stops the others
+            logger.warning("source %s failed: %s", source.name, exc)
+            source_errors.append({"source": source.name, "error": str(exc) or type(exc).__name__})
+    timed.seconds["fetch+parse"] = time.perf_counter() - t0
 
     articles = timed("clean+detect", clean_and_detect, raws)
-    store = Store(settings.resolve(settings.database))
-    if not params.dry_run:
-        store.start_run(run_id)
+    report = None
+    if write:
+        record_run(settings, run_id)
     try:
-        plan, stored = timed("plan", plan_work, articles, store, settings, languages)
+        plan, stored = timed("plan", plan_work, settings, articles, params.languages or settings.languages)
         in_progress: list[str] = []
-        if not params.dry_run:
-            plan, in_progress = timed("claim", claim_work, store, plan, run_id)
-            if in_progress:
-                logger.info("%d articles are being processed by another run; left to it", len(in_progress))
-        logger.info(
-            "%d articles: %d unchanged, %d to translate, %d to pass through, %d pending, %d failed",
-            len(articles), len(plan.unchanged), plan.to_translate, len(plan.passthrough),
-            len(plan.pending), len(plan.failed),
-        )
-        translated: list[pipeline.Translated] = []
+        if write:
+            plan, in_progress = timed("claim", claim_work, settings, plan, run_id)
+        logger.info("%d articles: %d unchanged, %d to translate, %d to pass through, %d pending, %d failed, "
+                    "%d left to another run", len(articles), len(plan.unchanged), plan.to_translate,
+                    len(plan.passthrough), len(plan.pending), len(plan.failed), len(in_progress))
+
         rows: list[StoredArticle] = []
-        for route, group in plan.translate.values():
+        translated: list[pipeline.Translated] = []
+        use_cache = write and settings.translation.sentence_cache
+        fan_out = settings.task_runner.n_workers if settings.task_runner.kind == "dask" else 1
+        t0 = time.perf_counter()
+        jobs = [(route, part, translate_batch.submit(settings, route, part, i, use_cache))
+                for route, group in plan.translate.values()
+                for i, part in enumerate(_batches(group, fan_out))]
+        for route, part, future in jobs:
             try:
-                translated += timed(f"translate {route.key}", translate_language, route, group, options,
-                                    None if params.dry_run or not settings.translation.sentence_cache else store)
-            except Exception as exc:  # the model is broken: keep the articles, retry next run
+                translated += future.result()
+            except Exception as exc:  # a broken model: keep the articles, retry next run
                 logger.error("translation %s failed: %s", route.key, exc)
-                rows += [pipeline.base_row(a, "failed", run_id, f"translation failed: {exc}") for a in group]
+                rows += [pipeline.base_row(a, "failed", run_id, f"translation failed: {exc}") for a in part]
+        timed.seconds["translate"] = time.perf_counter() - t0
+
         rows += timed("names", check_names, glossary, translated, plan.passthrough, run_id)
         rows += [pipeline.base_row(a, "pending", run_id, reason) for a, reason in plan.pending]
         rows += [pipeline.base_row(a, "failed", run_id, reason) for a, reason in plan.failed]
         written: list[StoredArticle] = []
-        if not params.dry_run:
-            written = timed("store", store_results, store, rows, stored)
-            timed("outputs", write_outputs, output_dir, written)
-        outcomes = rows + [stored[a.id] for a in plan.unchanged]
+        if write:
+            written = timed("store", store_results, settings, rows, stored)
+            timed("outputs", write_outputs, settings.resolve(settings.output_dir), written)
         report = build_report(run_id, started.isoformat(timespec="seconds"),
-                              datetime.now(UTC).isoformat(timespec="seconds"), outcomes,
-                              len(plan.unchanged), len(written), source_errors, timings,
-                              warnings=_warnings(plan, in_progress))
-        report_path = None if params.dry_run else write_report(output_dir, report)
-        if not params.dry_run:
-            store.finish_run(run_id, report.state, report.to_dict())
+                              datetime.now(UTC).isoformat(timespec="seconds"),
+                              rows + [stored[a.id] for a in plan.unchanged], len(plan.unchanged),
+                              len(written), source_errors, timed.seconds, _warnings(plan, in_progress))
+        report_path = write_report(settings.resolve(settings.output_dir), report) if write else None
         publish(report, str(report_path.resolve()) if report_path else None)
     finally:
-        if not params.dry_run:
-            store.release(run_id)
-        store.close()
+        if write:  # always give the claims back, even when the run crashed
+            record_run(settings, run_id, report.state if report else "crashed",
+                       report.to_dict() if report else {}, release=True)
+
     summary = report.to_dict()
     if report.state == "failed":
         return Failed(message=f"nothing could be processed: {len(source_errors)} sources failed", data=summary)
-    problems = len(report.failed) + len(source_errors)
-    return Completed(message=f"{report.articles_in} articles, {problems} failures", data=summary)
+    return Completed(message=f"{report.articles_in} articles, {len(report.failed)} failed, "
+                             f"{len(source_errors)} sources failed", data=summary)
 
 
 def _warnings(plan: pipeline.WorkPlan, in_progress: list[str]) -> list[str]:
@@ -215,11 +250,3 @@ def _warnings(plan: pipeline.WorkPlan, in_progress: list[str]) -> list[str]:
     if in_progress:
         out.append(f"{len(in_progress)} articles left to another run that is processing them")
     return out
-
-
-def _error_text(future) -> str:
-    try:
-        future.result(raise_on_failure=True)
-    except Exception as exc:
-        return str(exc) or type(exc).__name__
-    return future.state.message or "failed"

@@ -109,6 +109,7 @@ class WorkPlan:
             translate=translate,
             pending=[(a, r) for a, r in self.pending if a.id in ids],
             failed=[(a, r) for a, r in self.failed if a.id in ids],
+            duplicates=self.duplicates,
         )
 
 

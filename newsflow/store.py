@@ -226,6 +226,9 @@ class Store:
             rows = self._conn.execute("SELECT status, COUNT(*) FROM articles GROUP BY status")
             return {status: n for status, n in rows}
 
+    def sentence_cache(self) -> SqliteSentenceCache:
+        return SqliteSentenceCache(self)
+
     # -- claims -----------------------------------------------------------
 
     def claim(self, ids: Iterable[str], run_id: str, lease_seconds: float = 3600) -> set[str]:
@@ -332,3 +335,13 @@ class SqliteSentenceCache:
                 "VALUES (?, ?, ?)",
                 [(model_key, self._hash(s), t) for s, t in pairs.items()],
             )
+
+
+def open_store(settings) -> Store:
+    """The store the settings name: PostgreSQL when `database_url` is set, else
+    the SQLite file at `database`."""
+    if settings.database_url:
+        from newsflow.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url)
+    return Store(settings.resolve(settings.database))
