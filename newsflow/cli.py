@@ -249,7 +249,7 @@ def run(
 
     params = RunParameters(config_path=str(state.config_path), sources=source or None,
                            glossary=str(gpath) if glossary else None, dry_run=dry_run)
-    final = translate_news(params, return_state=True)
+    final = _configured_flow(translate_news, settings)(params, return_state=True)
     summary = final.result(raise_on_failure=False)
     if isinstance(summary, NewsflowError):
         raise summary
@@ -258,6 +258,50 @@ def run(
     _print_summary(summary)
     if final.is_failed():
         raise typer.Exit(1)
+
+
+def prefect_api_health(timeout: float = 5.0) -> str:
+    """The configured Prefect server's API URL, or a NewsflowError saying why not.
+
+    Scheduling needs a real `prefect server` (the temporary local API runs
+    nothing on a schedule)."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise NewsflowError("no Prefect server configured: start one with `prefect server start` and "
+                            "set PREFECT_API_URL=http://127.0.0.1:4200/api (scheduling needs a server)")
+    try:
+        httpx.get(url.rstrip("/") + "/health", timeout=timeout).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise NewsflowError(f"Prefect server at {url} is not reachable ({type(exc).__name__}: {exc}); "
+                            "start it with `prefect server start`") from None
+    return url
+
+
+@app.command()
+def serve() -> None:
+    """Serve the translate-news deployment(s) on the config's schedule(s) (needs a Prefect server)."""
+    settings = _settings()
+    url = prefect_api_health()
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import build_deployments
+    from flows.translate_news import translate_news
+
+    deployments = build_deployments(_configured_flow(translate_news, settings), settings, state.config_path)
+    err.print(f"serving {', '.join(d.name for d in deployments)} against {url}", highlight=False)
+    prefect_serve(*deployments)
+
+
+def _configured_flow(flow, settings: Settings):
+    """The flow with the task runner the config asks for (threads or Dask)."""
+    try:
+        from flows.runners import task_runner_for
+    except ImportError:  # scale-out module not present
+        return flow
+    return flow.with_options(task_runner=task_runner_for(settings))
 
 
 def _print_summary(summary: dict) -> None:
