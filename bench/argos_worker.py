@@ -27,9 +27,9 @@ from __future__ import annotations
 import json
 import os
 import resource
-from importlib import metadata
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 
@@ -53,7 +53,9 @@ def prepare_offline_splitter(packages_dir: Path, cache_home: Path) -> str:
     for pkg in sorted(p for p in packages_dir.iterdir() if (p / "metadata.json").exists()):
         target = pkg / "spacy"
         if not (target / "config.cfg").exists():
-            spacy.blank(json.loads((pkg / "metadata.json").read_text())["from_code"]).to_disk(target)
+            spacy.blank(json.loads((pkg / "metadata.json").read_text())["from_code"]).to_disk(
+                target
+            )
     marker = cache_home / "argos-translate" / "spacy" / "senter" / "model"
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
@@ -122,7 +124,9 @@ def main() -> None:
     argos.translate(spec["warmup"], "de", "en")  # load model + spaCy, one sentence
     first_call_s = time.perf_counter() - t0
     translation = argos.get_translation_from_codes("de", "en")
-    sentencizer = type(getattr(getattr(translation, "underlying", translation), "sentencizer", None))
+    sentencizer = type(
+        getattr(getattr(translation, "underlying", translation), "sentencizer", None)
+    )
 
     for key in stats:
         stats[key] = 0

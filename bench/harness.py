@@ -7,15 +7,12 @@ Everything it creates lives in a temporary work dir or the bench cache
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +24,6 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(REPO), str(BENCH)]
 
-from sentences_de import articles  # noqa: E402
 
 ARTICLES = 56  # x 9 sentences = 504 distinct sentences
 SWEEP_EVERY = 4  # the limit sweep uses every 4th article (126 sentences)
@@ -57,16 +53,18 @@ def log(msg: str) -> None:
 
 def worker_env(work: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGOS_", "PREFECT_"))}
-    env.update({
-        "XDG_DATA_HOME": str(work / "xdg" / "data"),
-        "XDG_CONFIG_HOME": str(work / "xdg" / "config"),
-        "XDG_CACHE_HOME": str(work / "xdg" / "cache"),
-        "ARGOS_PACKAGES_DIR": str(work / "packages"),
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "XDG_DATA_HOME": str(work / "xdg" / "data"),
+            "XDG_CONFIG_HOME": str(work / "xdg" / "config"),
+            "XDG_CACHE_HOME": str(work / "xdg" / "cache"),
+            "ARGOS_PACKAGES_DIR": str(work / "packages"),
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -75,7 +73,10 @@ def run_worker(kind: str, spec: dict, work: Path, env: dict, timeout: float = 90
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, str(BENCH / "workers.py"), kind, str(spec_file)],
-        env=env, capture_output=True, text=True, timeout=timeout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if proc.returncode != 0 or not proc.stdout.strip():
         raise RuntimeError(f"{kind} worker failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -91,7 +92,10 @@ class FlowWorker:
         self._stderr = open(work / "flow-worker.log", "w", encoding="utf-8")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, str(BENCH / "workers.py"), "flow", str(spec)],
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
         )
         self.ready = self._read()
@@ -151,12 +155,20 @@ class PrefectServer:
         home.mkdir()
         server_env = {**env, "PREFECT_HOME": str(home)}
         exe = Path(sys.executable).with_name("prefect")
-        cmd = [str(exe) if exe.exists() else "prefect", "server", "start",
-               "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [
+            str(exe) if exe.exists() else "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         self._log = open(work / "prefect-server.log", "w", encoding="utf-8")  # noqa: SIM115
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, env=server_env, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, env=server_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = t0 + 180
         while True:
             if self.proc.poll() is not None:
@@ -244,8 +256,11 @@ def check_segmentation(arts, max_tokens: int, count_tokens) -> dict:
     if max(tokens) > max_tokens:
         raise SystemExit("bench: a sentence exceeds max_input_tokens; it would be split")
     words = sum(len(s.split()) for s in sentences)
-    return {"sentences": len(sentences), "source_tokens_mean": sum(tokens) / len(tokens),
-            "tokens_per_word": sum(tokens) / words}
+    return {
+        "sentences": len(sentences),
+        "source_tokens_mean": sum(tokens) / len(tokens),
+        "tokens_per_word": sum(tokens) / words,
+    }
 
 
 # --- (a) Argos ------------------------------------------------------------------------
@@ -255,8 +270,11 @@ def _python311() -> str:
     for cand in (shutil.which("python3.11"), shutil.which("python3"), sys._base_executable):
         if not cand:
             continue
-        out = subprocess.run([cand, "-c", "import sys; print(sys.version_info[:2] == (3, 11))"],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [cand, "-c", "import sys; print(sys.version_info[:2] == (3, 11))"],
+            capture_output=True,
+            text=True,
+        )
         if out.stdout.strip() == "True":
             return cand
     raise Unavailable("no Python 3.11 found to build the Argos venv (the torch wheel is cp311)")
@@ -273,21 +291,30 @@ def argos_venv(cache: Path, rebuild: bool) -> Path:
     build_log = cache / "argos-venv-build.log"
     log(f"building the Argos venv (once; ~1.5 GB, a few minutes; log: {build_log}) ...")
     steps = [[_python311(), "-m", "venv", str(venv)]]
-    steps += [[str(python), "-m", "pip", "install", "--disable-pip-version-check", pin]
-              for pin in ARGOS_PINS]
+    steps += [
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", pin]
+        for pin in ARGOS_PINS
+    ]
     steps.append([str(python), "-c", "import argostranslate.translate, spacy"])
     with open(build_log, "w", encoding="utf-8") as fh:
         for step in steps:
             fh.write(f"$ {' '.join(step)}\n")
             fh.flush()
             try:
-                rc = subprocess.run(step, stdout=fh, stderr=subprocess.STDOUT, timeout=1800,
-                                    env={**os.environ, "XDG_DATA_HOME": str(cache / "xdg")}).returncode
+                rc = subprocess.run(
+                    step,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    timeout=1800,
+                    env={**os.environ, "XDG_DATA_HOME": str(cache / "xdg")},
+                ).returncode
             except subprocess.TimeoutExpired:
                 rc = "timeout"
             if rc != 0:
-                raise Unavailable(f"could not build the Argos venv: `{' '.join(step[-2:])}` "
-                                  f"failed ({rc}); see {build_log}")
+                raise Unavailable(
+                    f"could not build the Argos venv: `{' '.join(step[-2:])}` "
+                    f"failed ({rc}); see {build_log}"
+                )
     marker.write_text(" ".join(ARGOS_PINS) + "\n", encoding="utf-8")
     return python
 
@@ -298,23 +325,37 @@ def run_argos(python: Path, package: Path, arts, work: Path, beam: int, cap: int
     shutil.copytree(package, packages / package.name)  # spacy/ is added to this copy only
     texts = [a.title + "\n" + "\n".join(a.paragraphs) for a in arts]
     spec = home / "spec.json"
-    spec.write_text(json.dumps({"texts": texts, "max_decoding_length": cap,
-                                "warmup": "Der Ausschuss tagt am Vormittag im Rathaus."}),
-                    encoding="utf-8")
+    spec.write_text(
+        json.dumps(
+            {
+                "texts": texts,
+                "max_decoding_length": cap,
+                "warmup": "Der Ausschuss tagt am Vormittag im Rathaus.",
+            }
+        ),
+        encoding="utf-8",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGOS_", "PYTHON"))}
     env.pop("VIRTUAL_ENV", None)
-    env.update({
-        "ARGOS_PACKAGES_DIR": str(packages),
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "ARGOS_CHUNK_TYPE": "SPACY",
-        "ARGOS_BEAM_SIZE": str(beam),
-        "ARGOS_DEVICE_TYPE": "cpu",
-    })
+    env.update(
+        {
+            "ARGOS_PACKAGES_DIR": str(packages),
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            "ARGOS_CHUNK_TYPE": "SPACY",
+            "ARGOS_BEAM_SIZE": str(beam),
+            "ARGOS_DEVICE_TYPE": "cpu",
+        }
+    )
     try:
-        proc = subprocess.run([str(python), str(BENCH / "argos_worker.py"), str(spec)],
-                              env=env, capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(
+            [str(python), str(BENCH / "argos_worker.py"), str(spec)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
     except subprocess.TimeoutExpired:
         raise Unavailable("argos translate() did not finish in 30 min") from None
     if proc.returncode != 0 or not proc.stdout.strip():

@@ -115,13 +115,17 @@ def run_limit(spec: dict, channel) -> None:
             tokens, max_batch_size=spec["max_batch_size"], batch_type=spec["batch_type"], **kwargs
         )
     lengths = [len(r.hypotheses[0]) for r in results]
-    send(channel, {
-        **m.as_dict(),
-        "sentences": len(tokens),
-        "source_tokens_mean": sum(map(len, tokens)) / len(tokens),
-        "output_tokens_mean": sum(lengths) / len(lengths),
-        "hit_limit": sum(n >= spec["max_decoding_length"] for n in lengths),
-    })
+    send(
+        channel,
+        {
+            **m.as_dict(),
+            "sentences": len(tokens),
+            "source_tokens_mean": sum(map(len, tokens)) / len(tokens),
+            "output_tokens_mean": sum(lengths) / len(lengths),
+            "hit_limit": sum(n >= spec["max_decoding_length"] for n in lengths),
+            "peak_rss_mb": proc_status_mb("VmHWM"),
+        },
+    )
 
 
 # --- (c) the engine, as the pipeline calls it --------------------------------------
@@ -164,18 +168,21 @@ def run_engine(spec: dict, channel) -> None:
     engine._translator = timed
     with Meter() as m:
         results = engine.translate_documents(docs, "de", cache=None)
-    send(channel, {
-        **m.as_dict(),
-        "sentences": sum(r.sentences for r in results),
-        "truncated": sum(r.truncated_sentences for r in results),
-        "model_s": timed.seconds,
-        "model_calls": timed.calls,
-        "import_s": import_s,
-        "first_call_s": first_call_s,
-        "rss_after_load_mb": rss_after_load,
-        "peak_rss_mb": proc_status_mb("VmHWM"),
-        "threads": list(options.resolved_threads()),
-    })
+    send(
+        channel,
+        {
+            **m.as_dict(),
+            "sentences": sum(r.sentences for r in results),
+            "truncated": sum(r.truncated_sentences for r in results),
+            "model_s": timed.seconds,
+            "model_calls": timed.calls,
+            "import_s": import_s,
+            "first_call_s": first_call_s,
+            "rss_after_load_mb": rss_after_load,
+            "peak_rss_mb": proc_status_mb("VmHWM"),
+            "threads": list(options.resolved_threads()),
+        },
+    )
 
 
 # --- (d) the flow -------------------------------------------------------------------
@@ -208,15 +215,18 @@ def run_flow(spec: dict, channel) -> None:
         report = json.loads(reports[-1].read_text(encoding="utf-8")) if reports else {}
         if isinstance(summary, BaseException):
             error = f"{type(summary).__name__}: {summary}"
-        send(channel, {
-            **m.as_dict(),
-            "state": state.type.value if state is not None else "CRASHED",
-            "error": error,
-            "by_status": report.get("by_status", {}),
-            "articles_in": report.get("articles_in", 0),
-            "stage_seconds": report.get("stage_seconds", {}),
-            "sentences_decoded": _engine_sentences() - before,
-        })
+        send(
+            channel,
+            {
+                **m.as_dict(),
+                "state": state.type.value if state is not None else "CRASHED",
+                "error": error,
+                "by_status": report.get("by_status", {}),
+                "articles_in": report.get("articles_in", 0),
+                "stage_seconds": report.get("stage_seconds", {}),
+                "sentences_decoded": _engine_sentences() - before,
+            },
+        )
 
 
 def main() -> None:

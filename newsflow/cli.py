@@ -21,6 +21,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # The temporary local API takes 10-20 s to start on a busy 2-core machine; Prefect's
 # default of 20 s then fails the run for no good reason.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Warnings of the pipeline's own modules (a malformed feed kept in part, a bad
+# package folder) go to the run's log in the Prefect UI too.
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsflow,translators")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402

@@ -268,6 +268,8 @@ def decode_text(data: bytes, declared: str | None, lang: str | None = None) -> t
             continue
         if _single_byte(codec) and not is_ascii and (utf8 := _try(data, "utf_8")):
             return utf8
+        if codec in _WESTERN and not is_ascii and (cjk := _cjk_behind_western_label(data, lang)):
+            return cjk
         if decoded := _try(data, codec):
             return decoded
     if decoded := _try(data, "utf_8"):
@@ -278,6 +280,37 @@ def decode_text(data: bytes, declared: str | None, lang: str | None = None) -> t
     if decoded is None:
         raise DecodeError("cannot decode the bytes with any known charset")
     return decoded
+
+
+# Labels of Western single-byte charsets. They decode ANY bytes, so a Chinese page that
+# wrongly declares one would silently become mojibake ("ÐÂµÄ×¡·¿") detected as Hungarian.
+_WESTERN = frozenset({"ascii", "iso8859_1", "cp1252", "iso8859_15"})
+# Share of non-ASCII bytes among the letters of a text (markup left out) above which a
+# "Western" label is not believed: German and French stay under 10 %, CJK text is ~100 %.
+# Short texts ("Öl") are always believed.
+_MOJIBAKE_SHARE = 0.6
+_MOJIBAKE_MIN_LETTERS = 20
+_MARKUP = re.compile(rb"<[^>]*>|&[#A-Za-z0-9]+;")
+_CHINESE_CHARSETS = frozenset({"gb18030", "gbk", "gb2312", "big5", "cp950", "big5hkscs"})
+_CHINESE_CHARS = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2018-\u201d\u2026\u00b7]")
+
+
+def _cjk_behind_western_label(data: bytes, lang: str | None) -> tuple[str, str] | None:
+    """The bytes read as Chinese when a Western label cannot be right (mostly high bytes
+    that decode cleanly as a Chinese multi-byte charset); None keeps the label."""
+    text = _MARKUP.sub(b" ", data)
+    high = sum(1 for b in text if b >= 0x80)
+    letters = high + sum(1 for b in text if 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A)
+    if letters < _MOJIBAKE_MIN_LETTERS or high / letters < _MOJIBAKE_SHARE:
+        return None
+    decoded = _detect(data, lang if _lang_key(lang) in ("zh", "zt") else "zh")
+    if decoded is None or _codec(decoded[1]) not in _CHINESE_CHARSETS:
+        return None
+    # Only a reading that is Chinese text (common Han characters and CJK punctuation) wins;
+    # Latin text misread as a CJK charset gives Hangul, rare and private-use characters.
+    wide = [ch for ch in decoded[0] if ord(ch) >= 0x80]
+    chinese = sum(1 for ch in wide if _CHINESE_CHARS.match(ch))
+    return decoded if wide and chinese >= 0.9 * len(wide) else None
 
 
 # Without a language, prefer any charset this pipeline's languages use: on short
@@ -399,11 +432,19 @@ def parse_feed(source: SourceConfig, payload: Payload) -> list[RawArticle]:
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = _one_line(problem) if problem else "no RSS or Atom feed found"
         raise SourceError(f"{where}: malformed feed: {reason}")
+    articles = [_entry_article(source, entry) for entry in entries]
     if parsed.get("bozo") and problem:
         log.warning(
             "%s: feed has errors (%s); kept %d entries", where, _one_line(problem), len(entries)
         )
-    return [_entry_article(source, entry) for entry in entries]
+        # An entry the broken XML left empty (a feed cut off inside an <item>) is stored as
+        # failed with the feed's error, not as a mysterious "no article text found".
+        for article, entry in zip(articles, entries, strict=True):
+            if not entry:
+                article.error = (
+                    f"{where}: entry could not be read: feed has errors ({_one_line(problem)})"
+                )
+    return articles
 
 
 def _one_line(value: object) -> str:

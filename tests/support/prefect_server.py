@@ -44,7 +44,7 @@ def prefect_server(home: Path, startup_timeout: float = 120):
     log = open(home.parent / f"prefect-server-{port}.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_env(home), stdout=log, stderr=subprocess.STDOUT,
+        env={**server_env(home), "PREFECT_UI_API_URL": api}, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + startup_timeout
