@@ -4,6 +4,7 @@ and a restart of everything loses and duplicates nothing."""
 
 import asyncio
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -88,6 +89,13 @@ def test_serve_runs_deployment_with_artifacts_and_survives_restart(tmp_path, ins
                     "newsflow-report"} <= set(by_key)
             assert "Per language" in by_key["newsflow-run-summary"].data
             assert by_key["newsflow-name-problems"].type == "table"
+            if shutil.which("chromium"):  # the README's screenshot, taken the same way
+                shot = tmp_path / "run.png"
+                done = subprocess.run([sys.executable, str(REPO / "scripts" / "screenshot.py"), "--api", api,
+                                       "--flow-run", str(first.id), "--out", str(shot)],
+                                      capture_output=True, text=True, timeout=180)
+                assert done.returncode == 0, done.stderr
+                assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
         finally:
             stop(serve)
             log.close()
