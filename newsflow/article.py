@@ -62,6 +62,7 @@ class Article:
     lang: str = "und"
     lang_confidence: float = 0.0
     paragraph_langs: list[str] = field(default_factory=list)
+    paragraph_confidence: list[float] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -71,7 +71,7 @@ def prepare_articles(raws: list[RawArticle]) -> list[Article]:
             det, per_par = detect_article(article.title, article.paragraphs, article.expected_lang)
             article.lang, article.lang_confidence = det.lang, det.confidence
             article.paragraph_langs = [d.lang for d in per_par]
-            article._paragraph_conf = [d.confidence for d in per_par]  # type: ignore[attr-defined]
+            article.paragraph_confidence = [d.confidence for d in per_par]
         out.append(article)
     return out
 
@@ -162,13 +162,11 @@ class Translated:
 
 
 def _keep_english(article: Article, index: int) -> bool:
-    conf = getattr(article, "_paragraph_conf", None)
     return (
         article.lang != TARGET
         and index < len(article.paragraph_langs)
         and article.paragraph_langs[index] == TARGET
-        and conf is not None
-        and conf[index] >= ENGLISH_PARAGRAPH_MIN_CONFIDENCE
+        and article.paragraph_confidence[index] >= ENGLISH_PARAGRAPH_MIN_CONFIDENCE
         and len(article.paragraphs[index]) >= ENGLISH_PARAGRAPH_MIN_CHARS
     )
 

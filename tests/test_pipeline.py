@@ -95,3 +95,24 @@ def test_plan_restricted_to_claimed_ids():
 def test_duplicate_ids_in_one_run_are_reported_not_processed_twice():
     plan = plan_work([art(1), art(1)], {}, [DE], ENABLED)
     assert plan.to_translate == 1 and len(plan.duplicates) == 1
+
+
+def test_english_quote_paragraph_in_german_article_is_kept_as_written():
+    from newsflow.pipeline import Route, translate_group
+
+    a = art(1)
+    a.paragraphs = ["Lawrow traf Wang Yi in Tunxi.", "We will not accept any preconditions for the talks."]
+    a.paragraph_langs, a.paragraph_confidence = ["de", "en"], [0.99, 0.98]
+
+    class Echo:  # records what the engine is asked to translate
+        def translate_documents(self, docs, lang, cache=None):
+            self.docs = docs
+            from types import SimpleNamespace
+            return [SimpleNamespace(paragraphs=[f"EN({p})" if p else "" for p in d], truncated_sentences=0)
+                    for d in docs]
+
+    engine = Echo()
+    (out,) = translate_group(Route("de", package=DE), [a], engine)
+    assert engine.docs == [["T1", "Lawrow traf Wang Yi in Tunxi.", ""]]
+    assert out.paragraphs_en == ["EN(Lawrow traf Wang Yi in Tunxi.)", a.paragraphs[1]]
+    assert out.title_en == "EN(T1)"
