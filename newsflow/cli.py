@@ -176,12 +176,14 @@ def translate(
 @models_app.command("list")
 def models_list() -> None:
     """List installed translation models."""
-    from translators.packages import list_installed
+    from translators.packages import scan_installed
 
     settings = _settings()
     directory = _models_dir(settings)
-    packages = list_installed(directory)
+    packages, problems = scan_installed(directory)
     out.print(f"models directory: {directory}")
+    for problem in problems:
+        err.print(f"warning: {problem}", highlight=False, markup=False)
     if not packages:
         out.print("no models installed (newsflow models install de zh, or --from PATH)")
     for p in packages:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import os
@@ -439,10 +438,14 @@ def install_from_index(
     index = Path(argos_settings.local_package_index)
     before = index.stat().st_mtime_ns if index.exists() else None
     try:
-        # argostranslate prints its URLError to stdout and returns; keep stdout clean
-        # (the CLI's stdout carries JSON lines) -- the failure is reported below.
-        with contextlib.redirect_stdout(io.StringIO()):
+        # argostranslate logs its URLError to a stdout handler and returns; keep stdout
+        # clean (the CLI's stdout carries JSON lines) -- the failure is reported below.
+        argos_log = logging.getLogger("argostranslate.utils")
+        argos_log.disabled = True
+        try:
             argos_package.update_package_index()
+        finally:
+            argos_log.disabled = False
     except Exception as exc:  # noqa: BLE001 - any failure here is "cannot reach"
         raise _network_error(f"{argos_settings.remote_package_index}: {exc}") from None
     after = index.stat().st_mtime_ns if index.exists() else None
