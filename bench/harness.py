@@ -25,19 +25,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(REPO), str(BENCH)]
 
 
-ARTICLES = 56  # x 9 sentences = 504 distinct sentences
-SWEEP_EVERY = 4  # the limit sweep uses every 4th article (126 sentences)
 ARGOS_PINS = ("torch==2.13.0", "argostranslate==1.11.0")  # torch first: the local CPU wheel
-# (inter_threads, intra_threads, batch_type, max_batch_size, presorted)
-SWEEP = [
-    (2, 1, "tokens", 4096, False),
-    (2, 1, "tokens", 1024, False),
-    (2, 1, "examples", 64, False),
-    (2, 1, "examples", 32, False),
-    (2, 1, "examples", 16, False),
-    (2, 1, "examples", 32, True),
-    (1, 2, "tokens", 4096, False),
-]
 
 
 class Unavailable(Exception):
@@ -69,7 +57,9 @@ def worker_env(work: Path) -> dict:
 
 
 def run_worker(kind: str, spec: dict, work: Path, env: dict, timeout: float = 900) -> dict:
-    spec_file = Path(tempfile.mkstemp(dir=work, prefix=f"{kind}-", suffix=".json")[1])
+    fd, name = tempfile.mkstemp(dir=work, prefix=f"{kind}-", suffix=".json")
+    os.close(fd)
+    spec_file = Path(name)
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, str(BENCH / "workers.py"), kind, str(spec_file)],
@@ -107,7 +97,9 @@ class FlowWorker:
         return json.loads(line)
 
     def run(self, config: Path, output_dir: Path) -> dict:
-        cmd = {"op": "run", "config": str(config), "output_dir": str(output_dir)}
+        return self.send({"op": "run", "config": str(config), "output_dir": str(output_dir)})
+
+    def send(self, cmd: dict) -> dict:
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
         return self._read()
@@ -306,7 +298,6 @@ def argos_venv(cache: Path, rebuild: bool) -> Path:
                     stdout=fh,
                     stderr=subprocess.STDOUT,
                     timeout=1800,
-                    env={**os.environ, "XDG_DATA_HOME": str(cache / "xdg")},
                 ).returncode
             except subprocess.TimeoutExpired:
                 rc = "timeout"

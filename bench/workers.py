@@ -194,6 +194,17 @@ def _engine_sentences() -> int:
     return sum(e.sentences_decoded for e in engine_module._engines.values())
 
 
+def _engine_in_flow_process(cmd: dict) -> dict:
+    from translators.engine import EngineOptions, get_engine
+    from translators.packages import load_package
+
+    docs = [[a.title, *a.paragraphs] for a in articles(cmd["articles"])]
+    engine = get_engine(load_package(Path(cmd["package"])), EngineOptions(**cmd["options"]))
+    with Meter() as m:
+        results = engine.translate_documents(docs, "de", cache=None)
+    return {**m.as_dict(), "sentences": sum(r.sentences for r in results)}
+
+
 def run_flow(spec: dict, channel) -> None:
     t0 = time.perf_counter()
     from flows.translate_news import RunParameters, translate_news
@@ -201,6 +212,9 @@ def run_flow(spec: dict, channel) -> None:
     send(channel, {"ready": True, "import_s": time.perf_counter() - t0})
     for line in sys.stdin:
         cmd = json.loads(line)
+        if cmd.get("op") == "engine":  # diagnosis: the same engine, in this process, no flow
+            send(channel, _engine_in_flow_process(cmd))
+            continue
         if cmd.get("op") != "run":
             break
         before = _engine_sentences()

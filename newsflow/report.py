@@ -9,9 +9,13 @@ half-written file behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import socket
 import tempfile
+import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,10 +23,19 @@ from pathlib import Path
 from newsflow.errors import NewsflowError
 from newsflow.store import StoredArticle
 
+# Temp files carry their writer (host and pid) so a later run can tell the leftovers of a
+# killed writer (removed) from a file another live run is writing right now (kept).
+_HOST = socket.gethostname().replace(".", "_")
+_TEMP_NAME = re.compile(r"^\..+\.(?P<host>[^.]+)-(?P<pid>\d+)\.[^.]+\.tmp$")
+# Leftovers of writers on other hosts (a shared folder) are removed after this long.
+STALE_TEMP_SECONDS = 24 * 3600
+
 
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -35,6 +48,52 @@ def write_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _writer_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Delete the temp files that killed writers left in ``folder`` (a run killed while it
+    wrote a file); returns them. Temp files of live writers stay."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if not match or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = int(match["pid"])
+        if match["host"] == _HOST:
+            stale = pid != os.getpid() and not _writer_alive(pid)
+        else:
+            try:
+                stale = now - entry.stat().st_mtime > STALE_TEMP_SECONDS
+            except OSError:
+                continue
+        if stale:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def missing_article_files(output_dir: Path, rows: list[StoredArticle]) -> list[StoredArticle]:
+    """The rows whose .json or .md file is not there (a run killed or refused while writing
+    them): write them again with :func:`write_article_files`."""
+    return [row for row in rows
+            if not (article_path(output_dir, row.id, ".json").is_file()
+                    and article_path(output_dir, row.id, ".md").is_file())]
 
 
 def article_path(output_dir: Path, article_id: str, suffix: str) -> Path:
@@ -88,8 +147,11 @@ def article_markdown(row: StoredArticle) -> str:
 
 
 def write_article_files(output_dir: Path, rows: list[StoredArticle]) -> int:
-    """Write <output>/articles/<source>/<id>.json and .md for each row."""
+    """Write <output>/articles/<source>/<id>.json and .md for each row (and clear the temp
+    files killed writers left in those folders)."""
     try:
+        for folder in {article_path(output_dir, row.id, ".json").parent for row in rows}:
+            remove_stale_temp_files(folder)
         for row in rows:
             write_atomic(article_path(output_dir, row.id, ".json"),
                          json.dumps(article_json(row), ensure_ascii=False, indent=2) + "\n")
@@ -246,6 +308,7 @@ def write_report(output_dir: Path, report: RunReport) -> Path:
     md = report_markdown(report)
     safe = report.run_id.replace(":", "-")
     try:
+        remove_stale_temp_files(reports)
         write_atomic(reports / f"{safe}.json", json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
         write_atomic(reports / f"{safe}.md", md)
         write_atomic(reports / "latest.md", md)

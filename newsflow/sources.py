@@ -111,6 +111,8 @@ def _load_one(source: SourceConfig, location: str, base_dir: Path, timeout: floa
 
 def _read_file(path: Path, key: str) -> Payload:
     try:
+        if not path.is_file():  # a FIFO or device named *.txt would block the read forever
+            return Payload(str(path), key=key, error=f"{path}: not a regular file")
         size = path.stat().st_size
         if size > fetch.MAX_BYTES:
             return Payload(
@@ -389,7 +391,21 @@ def parse_payloads(source: SourceConfig, payloads: list[Payload]) -> list[RawArt
             articles.extend(parse_folder_file(source, payload))
         else:
             articles.append(parse_page(source, payload))
-    return articles
+    return [_without_surrogates(article) for article in articles]
+
+
+# A lone surrogate ("\ud800" escaped in JSON) cannot be encoded: it would crash hashing the
+# id and writing the row, so every text field of a raw article is scrubbed once, here.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TEXT_FIELDS = ("key", "title", "body", "url", "published", "expected_lang", "error")
+
+
+def _without_surrogates(article: RawArticle) -> RawArticle:
+    for name in _TEXT_FIELDS:
+        value = getattr(article, name)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            setattr(article, name, _SURROGATE.sub("\ufffd", value))
+    return article
 
 
 def _failed(source: SourceConfig, key: str, error: str, **fields) -> RawArticle:
@@ -421,12 +437,17 @@ def parse_feed(source: SourceConfig, payload: Payload) -> list[RawArticle]:
         _, charset = _decode_payload(payload, source.lang)
     except DecodeError as exc:
         raise SourceError(f"{where}: {exc}") from None
-    parsed = feedparser.parse(
-        payload.data,
-        response_headers={"content-type": f"application/xml; charset={charset}"},
-        resolve_relative_uris=True,
-        sanitize_html=True,
-    )
+    try:
+        parsed = feedparser.parse(
+            _CHAR_REF.sub(_valid_char_ref, payload.data),
+            response_headers={"content-type": f"application/xml; charset={charset}"},
+            resolve_relative_uris=True,
+            sanitize_html=True,
+        )
+    except Exception as exc:  # feedparser's loose parser raises on odd input
+        raise SourceError(
+            f"{where}: malformed feed: {type(exc).__name__}: {_one_line(exc)}"
+        ) from None
     entries = parsed.get("entries", [])
     problem = parsed.get("bozo_exception")
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
@@ -445,6 +466,16 @@ def parse_feed(source: SourceConfig, payload: Payload) -> list[RawArticle]:
                     f"{where}: entry could not be read: feed has errors ({_one_line(problem)})"
                 )
     return articles
+
+
+# feedparser's loose parser turns "&#xD800;" into a lone surrogate and then fails to encode
+# it (UnicodeEncodeError: the whole feed lost); such references become U+FFFD first.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,16})|([0-9]{1,20}));")
+
+
+def _valid_char_ref(match: re.Match[bytes]) -> bytes:
+    code = int(match[1], 16) if match[1] else int(match[2])
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match[0]
 
 
 def _one_line(value: object) -> str:
@@ -538,6 +569,8 @@ def _json_articles(source: SourceConfig, location: str, rel: str, text: str) -> 
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return [_failed(source, rel, _json_error(location, exc.lineno, exc))]
+    except RecursionError:  # "[[[[..." thousands deep: one bad file, not a failed folder
+        return [_failed(source, rel, f"{location}: invalid JSON: nested too deeply")]
     if isinstance(data, list):  # a list of article objects is accepted too
         return [
             _json_article(source, f"{location}[{i}]", rel, item, fallback_key=str(i))
@@ -559,6 +592,10 @@ def _jsonl_articles(source: SourceConfig, location: str, rel: str, text: str) ->
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             articles.append(_failed(source, f"{rel}#{lineno}", _json_error(location, lineno, exc)))
+            continue
+        except RecursionError:
+            error = f"{location}:{lineno}: invalid JSON: nested too deeply"
+            articles.append(_failed(source, f"{rel}#{lineno}", error))
             continue
         articles.append(
             _json_article(source, f"{location}:{lineno}", rel, data, fallback_key=str(lineno))

@@ -18,6 +18,7 @@ is replaced by the surname form, a full name by the full form.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -403,14 +404,19 @@ def _office_title(folded: str, end: int) -> bool:
 
 
 def longest_first(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Non-overlapping hits, longer ones first; the same span may serve several entities."""
-    chosen: list[tuple[int, int, str]] = []
+    """Non-overlapping hits, longer ones first; the same span may serve several entities.
+
+    The chosen spans never overlap one another, so they are kept sorted and a new hit is
+    checked against its two neighbours only (a long article has thousands of hits)."""
+    chosen: set[tuple[int, int, str]] = set()
+    spans: list[tuple[int, int]] = []  # distinct chosen spans, disjoint, sorted
     for start, end, eid in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
-        clash = False
-        for c_start, c_end, _c_eid in chosen:
-            if start < c_end and c_start < end and (start, end) != (c_start, c_end):
-                clash = True
-                break
-        if not clash and (start, end, eid) not in chosen:
-            chosen.append((start, end, eid))
+        at = bisect.bisect_left(spans, (start, end))
+        if at < len(spans) and spans[at] == (start, end):
+            chosen.add((start, end, eid))  # the same span, another entity
+            continue
+        if (at > 0 and spans[at - 1][1] > start) or (at < len(spans) and spans[at][0] < end):
+            continue
+        spans.insert(at, (start, end))
+        chosen.add((start, end, eid))
     return sorted(chosen)

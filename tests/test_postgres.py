@@ -1,0 +1,550 @@
+"""The PostgreSQL store: the SQLite store's schema and behaviour, one-line
+errors, atomic claims across processes, and two `newsflow run`s at once over
+the same articles storing and translating each article exactly once.
+
+Needs a PostgreSQL server: NEWSFLOW_TEST_POSTGRES_URL (.ci/run sets it), else
+one started here from the installed binaries, else these tests skip."""
+# ruff: noqa: F811 - the fixtures are imported from tests/support/postgres.py
+
+from __future__ import annotations
+
+import inspect
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from newsflow.errors import NewsflowError
+from newsflow.store import Store, StoredArticle
+from tests.conftest import REPO, write_config
+from tests.support.postgres import pg_database_url, postgres_url  # noqa: F401
+
+psycopg = pytest.importorskip("psycopg")
+
+
+def row(i: int, **kw) -> StoredArticle:
+    base = dict(id=f"src:{i}", source="src", content_hash=f"h{i}", status="pending", reason="no model")
+    return StoredArticle(**{**base, **kw})
+
+
+def full_row() -> StoredArticle:
+    """Every field set, with text that trips up naive encodings."""
+    return StoredArticle(
+        id="zh-xinwen:0123456789abcdef", source="zh-xinwen", content_hash="c" * 64, status="translated",
+        title="王毅会见拉夫罗夫", original_text="第一段。\n\n第二段 'quoted' \"dq\" \\ %s %(x)s",
+        url="https://example.org/a?b=1&c=2", published="2025-03-01T08:00:00+00:00", lang="zh",
+        lang_confidence=0.123456789012345, paragraph_langs=["zh", "en"], reason=None,
+        title_en="Wang Yi meets Lavrov", translation="First.\n\nSecond — “quoted”.",
+        raw_translation="First.\n\nSecond.", model_id="translate-zh_en", model_version="1.9@abc",
+        name_findings=[{"entity": "lavrov", "status": "fixed", "spans": [[0, 6]], "z": None}],
+        name_candidates=[{"text": "Tunxi", "count": 2}], truncated_sentences=1, attempts=3,
+        first_run="run-1", last_run="run-2",
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_store(request, tmp_path):
+    """The same tests against both backends: PostgresStore mirrors Store."""
+    if request.param == "sqlite":
+        with Store(tmp_path / "db.sqlite") as store:
+            yield store
+    else:
+        from newsflow.postgres import PostgresStore
+
+        with PostgresStore(request.getfixturevalue("pg_database_url")) as store:
+            yield store
+
+
+def second_store(store, tmp_path):
+    """Another connection to the same database (another worker)."""
+    if isinstance(store, Store):
+        return Store(tmp_path / "db.sqlite")
+    from newsflow.postgres import PostgresStore
+
+    return PostgresStore(store.url)
+
+
+def insert_claim(store, article_id, run_id, host, pid, expires):
+    sql = "INSERT INTO claims VALUES (?, ?, ?, ?, ?)"
+    if not isinstance(store, Store):
+        sql = sql.replace("?", "%s")
+    with store.transaction() as conn:
+        conn.execute(sql, (article_id, run_id, host, pid, expires))
+
+
+# -- the same behaviour on both backends ----------------------------------------------
+
+
+def test_round_trip_is_identical(any_store):
+    art = full_row()
+    any_store.upsert_many([art])
+    assert any_store.get(art.id) == art
+    assert any_store.get_many([art.id, "missing"]) == {art.id: art}
+    assert any_store.get("missing") is None and any_store.get_many([]) == {}
+
+
+def test_upsert_is_idempotent_updates_and_keeps_first_run(any_store):
+    any_store.upsert_many([row(1, first_run="a", last_run="a"), row(2)])
+    any_store.upsert_many([row(1, first_run="b", last_run="b"), row(2)])
+    assert any_store.counts() == {"pending": 2}
+    any_store.upsert_many([row(1, status="translated", translation="Hello", reason=None,
+                                first_run="c", last_run="c")])
+    got = any_store.get("src:1")
+    assert (got.status, got.translation, got.first_run, got.last_run) == ("translated", "Hello", "a", "c")
+    assert any_store.counts() == {"pending": 1, "translated": 1}
+    assert any_store.upsert_many([]) == 0
+
+
+def test_all_filters_and_sorts_like_sqlite(any_store):
+    ids = ["b:1", "B:2", "a-x:3", "a:4", "a_y:5", "ä:6"]
+    any_store.upsert_many([row(0, id=i, source=i[0], status="failed" if n % 2 else "pending")
+                           for n, i in enumerate(ids)])
+    assert [a.id for a in any_store.all()] == sorted(ids)  # byte order, whatever the locale
+    assert [a.id for a in any_store.all(status="failed")] == sorted(ids[1::2])
+    assert [a.id for a in any_store.all(status="pending", source="a")] == ["a-x:3", "a_y:5"]
+    assert any_store.get_many(f"x:{i}" for i in range(1000)) == {}
+
+
+def test_status_is_checked_by_the_database(any_store):
+    bad = row(1)
+    object.__setattr__(bad, "status", "done")
+    with pytest.raises(Exception):  # noqa: B017 - sqlite3 and psycopg raise their own
+        any_store.upsert_many([bad])
+    assert any_store.counts() == {}  # the transaction rolled back
+
+
+def test_transaction_rolls_back_on_error(any_store):
+    sql = "INSERT INTO claims VALUES (?, ?, ?, ?, ?)"
+    if not isinstance(any_store, Store):
+        sql = sql.replace("?", "%s")
+    with pytest.raises(RuntimeError):
+        with any_store.transaction() as conn:
+            conn.execute(sql, ("x", "r", "h", 1, 9e12))
+            raise RuntimeError("boom")
+    assert any_store.claim(["x"], "r2") == {"x"}
+
+
+def test_runs_are_recorded(any_store):
+    any_store.start_run("r1")
+    any_store.finish_run("r1", "completed", {"articles_in": 3, "note": "ü"})
+    any_store.start_run("r2")
+    first, second = any_store.runs()
+    assert first["run_id"] == "r1" and first["state"] == "completed"
+    assert json.loads(first["summary"]) == {"articles_in": 3, "note": "ü"}
+    assert second["state"] == "running" and second["finished_at"] is None
+    assert set(first) == {"run_id", "started_at", "finished_at", "state", "summary"}
+
+
+def test_sentence_cache_round_trip(any_store):
+    cache = any_store.sentence_cache()
+    cache.put_many("de-en@1", {"Hallo Welt.": "Hello world.", "Berlin (dpa).": "Berlin (dpa)."})
+    cache.put_many("de-en@1", {"Hallo Welt.": "Hello, world."})  # replaced, not duplicated
+    assert cache.get_many("de-en@1", ["Hallo Welt.", "Neu."]) == {"Hallo Welt.": "Hello, world."}
+    assert cache.get_many("de-en@2", ["Hallo Welt."]) == {}
+    assert cache.get_many("de-en@1", []) == {}
+    cache.put_many("de-en@1", {})
+
+
+def test_claims_are_exclusive_until_released(any_store, tmp_path):
+    with second_store(any_store, tmp_path) as other:
+        assert any_store.claim(["x", "y", "x"], "run-a") == {"x", "y"}
+        assert other.claim(["x", "y", "z"], "run-b") == {"z"}
+        any_store.release("run-a")
+        assert other.claim(["x", "y"], "run-b") == {"x", "y"}
+        assert any_store.claim([], "run-c") == set()
+
+
+def test_stale_claims_are_taken_over(any_store):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = socket.gethostname()
+    insert_claim(any_store, "x", "old-run", host, dead.pid, 9e12)  # dead process, this host
+    insert_claim(any_store, "y", "other-host", "elsewhere", 1, 0)  # lease ran out
+    insert_claim(any_store, "z", "live", "elsewhere", 1, 9e12)  # live elsewhere
+    insert_claim(any_store, "w", "mine", host, os.getpid(), 9e12)  # live, this process
+    assert any_store.claim(["x", "y", "z", "w"], "new-run") == {"x", "y"}
+
+
+# -- PostgreSQL only ---------------------------------------------------------------------
+
+
+def test_public_interface_mirrors_the_sqlite_store():
+    from newsflow.postgres import PostgresSentenceCache, PostgresStore
+    from newsflow.store import SqliteSentenceCache
+
+    def public(cls):
+        return {n for n in dir(cls) if not n.startswith("_") and callable(getattr(cls, n))}
+
+    assert public(PostgresStore) == public(Store)
+    assert public(PostgresSentenceCache) == public(SqliteSentenceCache)
+    for name in public(Store):
+        assert (inspect.signature(getattr(PostgresStore, name)).parameters.keys()
+                == inspect.signature(getattr(Store, name)).parameters.keys()), name
+
+
+@pytest.mark.postgres
+def test_schema_matches_sqlite(pg_database_url, tmp_path):
+    from newsflow.postgres import ARTICLE_COLUMNS, PostgresStore
+
+    with Store(tmp_path / "db.sqlite") as lite, PostgresStore(pg_database_url) as pg:
+        for table in ("articles", "runs", "claims", "sentence_cache"):
+            lite_cols = [r[1] for r in lite._conn.execute(f"PRAGMA table_info({table})")]
+            pg_cols = [r["column_name"] for r in pg._conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                "AND table_schema = current_schema() "
+                "ORDER BY ordinal_position", (table,))]
+            assert pg_cols == lite_cols, table
+        # the upsert writes every column of the table
+        assert sorted(ARTICLE_COLUMNS) == sorted(
+            r[1] for r in lite._conn.execute("PRAGMA table_info(articles)"))
+        keys = {r["table_name"]: r["cols"] for r in pg._conn.execute(
+            "SELECT tc.table_name, string_agg(kcu.column_name, ',' ORDER BY kcu.ordinal_position) AS cols "
+            "FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu "
+            "USING (constraint_schema, constraint_name, table_name) "
+            "WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
+            "GROUP BY tc.table_name")}
+        assert keys == {"articles": "id", "runs": "run_id", "claims": "article_id",
+                        "sentence_cache": "model_key,source_hash"}
+
+
+@pytest.mark.postgres
+def test_a_sqlite_store_copies_over_unchanged(pg_database_url, tmp_path):
+    """The migration the docs give: PostgresStore.upsert_many(Store.all())."""
+    from newsflow.postgres import PostgresStore
+
+    rows = [full_row(), row(1), row(2, status="failed", reason="no article text found")]
+    with Store(tmp_path / "db.sqlite") as old:
+        old.upsert_many(rows)
+        with PostgresStore(pg_database_url) as new:
+            assert new.upsert_many(old.all()) == 3
+            assert new.all() == old.all()
+            assert new.counts() == old.counts()
+
+
+@pytest.mark.postgres
+def test_open_store_picks_postgres_from_database_url(pg_database_url, tmp_path):
+    from newsflow.config import load_settings
+    from newsflow.postgres import PostgresStore
+    from newsflow.store import open_store
+
+    cfg = write_config(tmp_path, None, extra=f"database_url: '{pg_database_url}'\n")
+    with open_store(load_settings(cfg)) as store:
+        assert isinstance(store, PostgresStore)
+    assert not (tmp_path / "data" / "newsflow.db").exists()
+
+
+@pytest.mark.postgres
+def test_many_stores_open_at_once_on_a_fresh_database(pg_database_url):
+    """Workers start together: concurrent schema set-up must not collide."""
+    from newsflow.postgres import PostgresStore
+
+    errors = []
+
+    def open_one():
+        try:
+            with PostgresStore(pg_database_url) as store:
+                store.upsert_many([row(threading.get_ident() % 1000)])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def _claim_in_process(url: str, run_id: str, ids: list[str], start, out) -> None:
+    from newsflow.postgres import PostgresStore
+
+    with PostgresStore(url) as store:
+        start.wait()
+        owned = set()
+        for chunk in range(0, len(ids), 25):  # several transactions, interleaving with others
+            owned |= store.claim(ids[chunk:chunk + 25], run_id)
+        out.put((run_id, sorted(owned)))
+
+
+@pytest.mark.postgres
+def test_claims_from_many_processes_never_overlap(pg_database_url):
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Event(), ctx.Queue()
+    ids = [f"src:{i}" for i in range(200)]
+    orders = [ids, ids[::-1], ids[100:] + ids[:100], sorted(ids, key=hash)]
+    procs = [ctx.Process(target=_claim_in_process, args=(pg_database_url, f"run-{n}", order, start, out))
+             for n, order in enumerate(orders)]
+    for p in procs:
+        p.start()
+    start.set()
+    results = dict(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=30)
+    claimed = [i for owned in results.values() for i in owned]
+    assert sorted(claimed) == sorted(ids)  # every article once: none lost, none twice
+
+
+@pytest.mark.postgres
+def test_concurrent_cache_writers_do_not_deadlock(pg_database_url):
+    from newsflow.postgres import PostgresStore
+
+    sentences = {f"Satz {i}.": f"Sentence {i}." for i in range(300)}
+    items = list(sentences.items())
+    errors = []
+
+    def write(order):
+        try:
+            with PostgresStore(pg_database_url) as store:
+                cache = store.sentence_cache()
+                for _ in range(5):
+                    cache.put_many("de-en@1", dict(order))
+                store.upsert_many([row(i) for i in range(50)][:: 1 if order is items else -1])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(o,)) for o in (items, items[::-1], items, items[::-1])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with PostgresStore(pg_database_url) as store:
+        assert store.sentence_cache().get_many("de-en@1", list(sentences)) == sentences
+        assert store._conn.execute("SELECT COUNT(*) AS n FROM sentence_cache").fetchone()["n"] == 300
+
+
+# -- one clear line when the database cannot be used ------------------------------------
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("mysql://u:s3cret@127.0.0.1/db", "not a PostgreSQL URL"),
+    ("postgresql://u:s3cret@127.0.0.1:notaport/db", "cannot connect"),
+    ("postgresql://u:s3cret@127.0.0.1:5432/db?nosuchoption=1", "invalid URL"),
+    ("s3cret", "not a PostgreSQL URL"),
+])
+def test_bad_url_is_one_line_without_the_password(url, expected):
+    from newsflow.postgres import PostgresStore
+
+    with pytest.raises(NewsflowError) as info:
+        PostgresStore(url)
+    message = str(info.value)
+    assert expected in message and "\n" not in message
+    assert "s3cret" not in message
+
+
+def test_unreachable_server_is_one_line_without_the_password():
+    from newsflow.postgres import PostgresStore
+    from tests.support.postgres import free_port
+
+    url = f"postgresql://newsflow:s3cret@127.0.0.1:{free_port()}/news?connect_timeout=3"
+    with pytest.raises(NewsflowError) as info:
+        PostgresStore(url)
+    message = str(info.value)
+    assert "cannot connect" in message and "Connection refused" in message
+    assert "s3cret" not in message and "\n" not in message
+    assert "postgresql://newsflow:***@127.0.0.1" in message
+
+
+@pytest.mark.postgres
+def test_a_missing_database_is_one_line(postgres_url):
+    from newsflow.postgres import PostgresStore
+    from tests.support.postgres import with_database
+
+    with pytest.raises(NewsflowError, match='database "no_such_db" does not exist') as info:
+        PostgresStore(with_database(postgres_url, "no_such_db"))
+    assert "\n" not in str(info.value)
+
+
+def test_redact_url():
+    from newsflow.postgres import redact_url
+
+    assert redact_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert redact_url("postgresql://h/db?user=u&password=pw") == "postgresql://h/db?user=u&password=***"
+    assert redact_url("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+@pytest.mark.integration
+def test_run_reports_an_unreachable_database_in_one_line(prefect_harness, tmp_path, installed_models_dir):
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.support.postgres import free_port
+
+    url = f"postgresql://newsflow:s3cret@127.0.0.1:{free_port()}/news?connect_timeout=2"
+    write_config(tmp_path, installed_models_dir, extra=f"database_url: '{url}'\n")
+    result = newsflow(tmp_path, tmp_path / "config.yaml", "run", "--no-install-models",
+                      env={"PREFECT_API_URL": PREFECT_API_URL.value()})
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: database_url 'postgresql://newsflow:***@127.0.0.1:"), last
+    assert "cannot connect" in last and "s3cret" not in result.stderr + result.stdout
+
+
+# -- two runs at once over the same articles -----------------------------------------------
+
+
+def newsflow(cwd: Path, cfg: Path, *args: str, env: dict, timeout: float = 300, wait: bool = True):
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "support" / "offline"), str(REPO)]),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        **env,
+    }
+    cmd = [sys.executable, "-m", "newsflow.cli", "--config", str(cfg), *args]
+    if not wait:
+        return subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def latest_report(home: Path) -> dict:
+    reports = [p for p in (home / "output" / "reports").glob("*.json")]
+    return json.loads(max(reports, key=lambda p: p.stat().st_mtime).read_text())
+
+
+def db_snapshot(url: str) -> tuple[dict, set, list]:
+    with psycopg.connect(url) as conn:
+        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+        articles = {r["id"]: r for r in cur.execute("SELECT * FROM articles")}
+        cache = set(conn.execute("SELECT model_key, source_hash, translation FROM sentence_cache"))
+        claims = conn.execute("SELECT * FROM claims").fetchall()
+        runs = conn.execute("SELECT run_id, state FROM runs").fetchall()
+    return articles, cache, claims, runs
+
+
+OUTCOME = ("status", "reason", "lang", "title_en", "translation", "raw_translation", "model_version",
+           "name_findings", "content_hash")
+
+
+class StartGate:
+    """A loopback HTTP server for one feed that holds each request until
+    `parties` requests have arrived (at most 15 s, below the fetch timeout):
+    runs that fetch it leave the fetch stage together, so their plan and claim
+    steps really run at the same time."""
+
+    def __init__(self, feed: Path):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        gate = self
+        self.barrier = threading.Barrier(1)
+        body = feed.read_bytes()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                try:
+                    gate.barrier.wait(timeout=15)
+                except threading.BrokenBarrierError:
+                    pass
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{feed.name}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def expect(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def sample_sources(feed_url: str) -> str:
+    """The samples (as write_config has them), the English feed served over loopback."""
+    samples = REPO / "samples"
+    pages = "\n".join(f"      - {p}" for p in sorted((samples / "html").glob("*.html")))
+    return f"""
+  - {{name: de-nachrichten, kind: feed, lang: de, url: {samples}/feeds/de-nachrichten.xml}}
+  - {{name: zh-xinwen, kind: feed, lang: zh, url: {samples}/feeds/zh-xinwen.xml}}
+  - {{name: en-news, kind: feed, lang: en, url: '{feed_url}'}}
+  - name: pages
+    kind: pages
+    pages:
+{pages}
+  - {{name: inbox, kind: folder, path: {samples}/inbox}}
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+def test_two_runs_at_once_store_and_translate_each_article_once(
+        postgres_url, prefect_harness, installed_models_dir, tmp_path):
+    """Two `newsflow run` processes on configs that share one database_url,
+    released together by a start gate (3 rounds, a fresh database each): every
+    article is stored once, written by exactly one run and translated once
+    (attempts == 1), the claims are given back, and the stored result equals
+    what a single run stores."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.translate_news import RunParameters, translate_news
+    from tests.support.postgres import fresh_database
+
+    # The processes report to the session's test API: ~1 s per run instead of
+    # ~10 s for a temporary API of their own.
+    env = {"PREFECT_API_URL": PREFECT_API_URL.value()}
+    gate = StartGate(REPO / "samples" / "feeds" / "en-news.xml")
+
+    def homes(round_dir: Path, url: str, count: int) -> list[Path]:
+        out = []
+        for n in range(count):
+            home = round_dir / f"worker{n}"
+            home.mkdir(parents=True)
+            write_config(home, installed_models_dir, sources=sample_sources(gate.url),
+                         extra=f"database_url: '{url}'\n")
+            out.append(home)
+        return out
+
+    try:
+        with fresh_database(postgres_url) as url:  # the reference: one run alone
+            (home,) = homes(tmp_path / "single", url, 1)
+            gate.expect(1)
+            state = translate_news(RunParameters(config_path=str(home / "config.yaml")), return_state=True)
+            assert state.is_completed(), state.message
+            expected_articles, expected_cache, _, _ = db_snapshot(url)
+        assert len(expected_articles) >= 50
+
+        overlapped = 0
+        for round_no in range(3):
+            with fresh_database(postgres_url) as url:
+                workers = homes(tmp_path / f"round{round_no}", url, 2)
+                gate.expect(2)
+                procs = [newsflow(h, h / "config.yaml", "run", "--no-install-models", env=env, wait=False)
+                         for h in workers]
+                outs = [p.communicate(timeout=300) for p in procs]
+                for p, (_, err) in zip(procs, outs, strict=True):
+                    assert p.returncode == 0, err[-3000:]
+                articles, cache, claims, runs = db_snapshot(url)
+            reports = [latest_report(h) for h in workers]
+
+            assert articles.keys() == expected_articles.keys()  # nothing lost, nothing extra
+            assert all(a["attempts"] == 1 for a in articles.values()), "an article was written twice"
+            # each article was written by exactly one of the two runs
+            assert sum(r["written"] for r in reports) == len(articles)
+            by_run = {r["run_id"]: r["written"] for r in reports}
+            for a in articles.values():
+                assert a["first_run"] == a["last_run"] and a["first_run"] in by_run
+            assert by_run == {rid: sum(1 for a in articles.values() if a["first_run"] == rid)
+                              for rid in by_run}
+            # the same outcome as one run alone; each sentence translated and cached once
+            for article_id, a in articles.items():
+                assert {k: a[k] for k in OUTCOME} == {k: expected_articles[article_id][k] for k in OUTCOME}
+            assert cache == expected_cache
+            assert claims == []  # both runs gave their claims back
+            assert sorted(state for _, state in runs) == ["completed", "completed"]
+            overlapped += any("left to another run" in w for r in reports for w in r["warnings"])
+        # the gate makes the runs meet at the claim step; normally in every round
+        assert overlapped >= 1, "the two runs never ran at the same time"
+    finally:
+        gate.close()

@@ -1,0 +1,99 @@
+"""Kill and resume: `newsflow run` is SIGKILLed while it translates 200 articles; the next run
+translates every article exactly once (one row each, attempts 1), the dead run's claims do not
+block it (a claim of a dead pid on this host is stale), and no half-written file is left."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+
+import pytest
+
+from tests.reliability import faults, harness
+
+pytestmark = pytest.mark.integration
+
+ARTICLES = 200
+
+
+@pytest.fixture
+def inbox_config(tmp_path, installed_models_dir):
+    harness.generate_german_inbox(tmp_path / "inbox", ARTICLES)
+    return harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
+
+
+def test_a_killed_run_resumes_and_translates_every_article_once(prefect_harness, tmp_path, inbox_config):
+    import prefect.settings
+
+    run = faults.CliRun(inbox_config, faults.cli_env(tmp_path, prefect.settings.PREFECT_API_URL.value()),
+                         cwd=tmp_path)
+    killed = run.kill_when("to translate")
+    assert killed, run.output[-3000:]
+    db = tmp_path / "data" / "newsflow.db"
+    claims = harness.db_claims(db)
+    # killed mid-translation: it had claimed every article and stored none of them
+    assert len(claims) == ARTICLES and {c["pid"] for c in claims} == {run.proc.pid}
+    assert harness.db_rows(db) == {}
+
+    state, summary = harness.run_flow(inbox_config)  # this process: another pid, same host
+    assert state.is_completed(), summary
+    assert summary["warnings"] == []  # nothing "left to another run"
+    rows = harness.db_rows(db)
+    assert len(rows) == ARTICLES
+    assert {r["status"] for r in rows.values()} == {"translated"}
+    assert {r["attempts"] for r in rows.values()} == {1}
+    assert len({r["first_run"] for r in rows.values()} | {r["last_run"] for r in rows.values()}) == 1
+    assert all(r["translation"] and not r["truncated_sentences"] for r in rows.values())
+    assert harness.db_claims(db) == []
+    assert harness.output_problems(tmp_path / "output", rows) == []
+    assert len(list((tmp_path / "output" / "articles").rglob("*.json"))) == ARTICLES
+    con = sqlite3.connect(db)
+    states = sorted(s for (s,) in con.execute("SELECT state FROM runs"))
+    assert states == ["completed", "running"]  # the killed run never finished
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_temp_files_of_a_killed_writer_are_removed(tmp_path):
+    from newsflow.report import _HOST, write_article_files
+    from newsflow.store import StoredArticle
+
+    folder = tmp_path / "articles" / "inbox"
+    folder.mkdir(parents=True)
+    dead = folder / f".abc.json.{_HOST}-{_dead_pid()}.x1y2z3.tmp"
+    live = folder / f".abc.md.{_HOST}-{os.getppid()}.q9w8e7.tmp"  # a writer that is still running
+    other_host = folder / ".abc.md.elsewhere-1.k2k2k2.tmp"  # recent, on another machine
+    for path in (dead, live, other_host):
+        path.write_text('{"half": ')
+    row = StoredArticle(id="inbox:abc", source="inbox", content_hash="h", status="failed", reason="x")
+    write_article_files(tmp_path, [row])
+    assert not dead.exists()
+    assert live.exists() and other_host.exists()
+    assert (folder / "abc.json").is_file() and (folder / "abc.md").is_file()
+
+
+@pytest.mark.xfail(strict=True, reason="flows/translate_news.py is not ours to edit: a run should "
+                   "write the files a killed run did not (patch in the reliability report, issue 6)")
+def test_files_a_killed_run_did_not_write_are_written_by_the_next(prefect_harness, tmp_path,
+                                                                  installed_models_dir):
+    """A kill between storing the rows and writing their files leaves rows without files and
+    a temp file; the rows are unchanged for the next run, which must still write the files."""
+    from newsflow.report import _HOST
+
+    harness.generate_german_inbox(tmp_path / "inbox", 5)
+    cfg = harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
+    state, _ = harness.run_flow(cfg)
+    assert state.is_completed()
+    folder = tmp_path / "output" / "articles" / "inbox"
+    for path in sorted(folder.glob("*.json"))[:3]:  # the files the killed run never wrote
+        path.unlink()
+    (folder / f".x.json.{_HOST}-{_dead_pid()}.a1b2c3.tmp").write_text('{"half": ')
+
+    state, summary = harness.run_flow(cfg)
+    assert state.is_completed()
+    assert harness.output_problems(tmp_path / "output", harness.db_rows(tmp_path / "data" / "newsflow.db")) == []
