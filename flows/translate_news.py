@@ -17,6 +17,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel, Field
 
@@ -157,7 +158,10 @@ def _batches(articles: list[Article], count: int) -> list[list[Article]]:
     return [articles[i::count] for i in range(count)]
 
 
-@flow(name="translate-news", log_prints=True)
+# The runner a deployment loaded from this entrypoint uses (prefect.yaml's process
+# pool): config.yaml's default; Prefect's own pool is unbounded. `newsflow run` and
+# `newsflow serve` replace it with the config's (flows/runners.py).
+@flow(name="translate-news", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=4))
 def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the UI form's defaults
     """Ingest the configured sources, translate German and Chinese news into
     English offline, check names against the glossary, store and report."""

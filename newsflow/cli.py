@@ -139,7 +139,7 @@ def translate(
     from rich.progress import Progress
 
     from newsflow.pipeline import route_for
-    from newsflow.store import SqliteSentenceCache, Store
+    from newsflow.store import open_store
     from translators.chinese import to_simplified
     from translators.engine import EngineOptions, get_engine
     from translators.packages import list_installed
@@ -150,8 +150,9 @@ def translate(
         raise NewsflowError(f"cannot translate from '{from_lang}': {route.reason}")
     records = [obj for _, obj in _read_jsonl(jsonl, ("id", "text"))]
     engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
-    store = Store(settings.resolve(settings.database)) if settings.translation.sentence_cache else None
-    cache = SqliteSentenceCache(store) if store else None
+    # the run's store (SQLite, or PostgreSQL with database_url) shares its sentence cache
+    store = open_store(settings) if settings.translation.sentence_cache else None
+    cache = store.sentence_cache() if store else None
     chunk = 32
     try:
         with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
@@ -302,11 +303,9 @@ def serve() -> None:
 
 def _configured_flow(flow, settings: Settings):
     """The flow with the task runner the config asks for (threads or Dask)."""
-    try:
-        from flows.runners import task_runner_for
-    except ImportError:  # scale-out module not present
-        return flow
-    return flow.with_options(task_runner=task_runner_for(settings))
+    from flows.runners import configured_flow
+
+    return configured_flow(settings, flow)
 
 
 def _print_summary(summary: dict) -> None:

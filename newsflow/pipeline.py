@@ -146,7 +146,9 @@ def plan_work(
         if route.passthrough:
             plan.passthrough.append(art)
         elif route.package is not None:
-            plan.translate.setdefault(route.key, (route, []))[1].append(art)
+            # zt through the zh model is its own group: it must be simplified first
+            key = f"{route.lang}->{route.package.to_code}" if route.simplify else route.key
+            plan.translate.setdefault(key, (route, []))[1].append(art)
         else:
             plan.pending.append((art, route.reason or "no route to English"))
     return plan

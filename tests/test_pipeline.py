@@ -41,7 +41,9 @@ def test_plan_sorts_every_article_somewhere():
                 art(6, "zt")]
     plan = plan_work(articles, {}, [DE, ZH], ENABLED)
     assert [a.id for a in plan.translate["de->en"][1]] == ["s:1"]
-    assert [a.id for a in plan.translate["zh->en"][1]] == ["s:2", "s:6"]
+    assert [a.id for a in plan.translate["zh->en"][1]] == ["s:2"]
+    route, group = plan.translate["zt->en"]  # simplified first, then the zh model
+    assert [a.id for a in group] == ["s:6"] and route.simplify and route.package == ZH
     assert [a.id for a in plan.passthrough] == ["s:3"]
     assert [(a.id, r) for a, r in plan.pending][0][0] == "s:4"
     assert [(a.id, r) for a, r in plan.failed] == [("s:5", "no article text found")]

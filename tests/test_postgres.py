@@ -370,19 +370,22 @@ def test_redact_url():
 
 
 @pytest.mark.integration
-def test_run_reports_an_unreachable_database_in_one_line(prefect_harness, tmp_path, installed_models_dir):
-    from prefect.settings import PREFECT_API_URL
-
+def test_a_run_stops_on_an_unreachable_database_in_one_line(prefect_harness, tmp_path,
+                                                            installed_models_dir):
+    """The flow fails with the store's NewsflowError, which `newsflow run` prints
+    as its one `error:` line."""
+    from flows.translate_news import RunParameters, translate_news
     from tests.support.postgres import free_port
 
     url = f"postgresql://newsflow:s3cret@127.0.0.1:{free_port()}/news?connect_timeout=2"
-    write_config(tmp_path, installed_models_dir, extra=f"database_url: '{url}'\n")
-    result = newsflow(tmp_path, tmp_path / "config.yaml", "run", "--no-install-models",
-                      env={"PREFECT_API_URL": PREFECT_API_URL.value()})
-    assert result.returncode == 2, result.stderr[-2000:]
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: database_url 'postgresql://newsflow:***@127.0.0.1:"), last
-    assert "cannot connect" in last and "s3cret" not in result.stderr + result.stdout
+    cfg = write_config(tmp_path, installed_models_dir, extra=f"database_url: '{url}'\n")
+    state = translate_news(RunParameters(config_path=str(cfg)), return_state=True)
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, NewsflowError), repr(error)
+    message = str(error)
+    assert message.startswith("database_url 'postgresql://newsflow:***@127.0.0.1:")
+    assert "cannot connect" in message and "s3cret" not in message and "\n" not in message
 
 
 # -- two runs at once over the same articles -----------------------------------------------

@@ -80,8 +80,10 @@ def test_the_5mb_article_is_stored_and_translated_whole(corpus_run):
     assert len(row["original_text"].encode()) >= harness.BIG_BYTES - 100
     assert row["truncated_sentences"] == 0
     assert harness.translation_problems(row) == []  # one non-empty paragraph per paragraph
-    out = tmp / "output" / "articles" / "generated"
-    assert sum(p.stat().st_size for p in out.glob("*.json")) > harness.BIG_BYTES
+    from newsflow.report import article_path
+
+    markdown = article_path(tmp / "output", row["id"], ".md").read_text(encoding="utf-8")
+    assert row["original_text"] in markdown and row["translation"] in markdown  # whole, both
 
 
 def test_wrong_and_missing_charsets_are_decoded(corpus_run):
