@@ -253,6 +253,13 @@ def _print_flow(out: dict, flows: list[dict], engine_rate: float | None) -> None
         f"articles (first run in the process: engine load, Prefect's first-run costs) took "
         f"{srv['warmup']['seconds']:.1f} s, not counted"
     )
+    small = srv["small"]
+    translate_s = small["stage_seconds"].get("translate", 0.0)
+    print(
+        f"    the same small flow again (fresh database, {small['sentences_decoded']} sentences): "
+        f"{small['seconds']:.2f} s, of which translate {translate_s:.2f} s: about "
+        f"{small['seconds'] - translate_s:.1f} s of every run is not translation"
+    )
     if flows:
         mid = sorted(flows, key=lambda f: f["seconds"])[len(flows) // 2]
         stages = mid["stage_seconds"]

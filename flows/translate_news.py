@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 from newsflow import pipeline
 from newsflow.article import Article, RawArticle
 from newsflow.config import Settings, SourceConfig, load_settings
-from newsflow.report import build_report, write_article_files, write_report
+from newsflow.errors import NewsflowError
+from newsflow.report import build_report, missing_article_files, write_article_files, write_report
 from newsflow.sources import Payload, load_source, parse_payloads
 from newsflow.store import StoredArticle, open_store
 from translators.engine import EngineOptions, get_engine
@@ -227,14 +228,32 @@ def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the
         rows += [pipeline.base_row(a, "pending", run_id, reason) for a, reason in plan.pending]
         rows += [pipeline.base_row(a, "failed", run_id, reason) for a, reason in plan.failed]
         written: list[StoredArticle] = []
+        output_warnings: list[str] = []
+        output_dir = settings.resolve(settings.output_dir)
         if write:
             written = timed("store", store_results, settings, rows, stored)
-            timed("outputs", write_outputs, settings.resolve(settings.output_dir), written)
+            # The store is the source of truth: files an earlier run could not write (killed,
+            # read-only folder) are written now, and a folder that refuses them is reported
+            # without failing the run (the next run writes them).
+            done = {r.id for r in written} | set(in_progress)
+            repair = missing_article_files(output_dir, [r for i, r in stored.items() if i not in done])
+            try:
+                timed("outputs", write_outputs, output_dir, written + repair)
+            except Exception as exc:
+                logger.error("output files not written: %s", exc)
+                output_warnings.append(f"output files not written: {exc} (the next run writes them)")
         report = build_report(run_id, started.isoformat(timespec="seconds"),
                               datetime.now(UTC).isoformat(timespec="seconds"),
                               rows + [stored[a.id] for a in plan.unchanged], len(plan.unchanged),
-                              len(written), source_errors, timed.seconds, _warnings(plan, in_progress))
-        report_path = write_report(settings.resolve(settings.output_dir), report) if write else None
+                              len(written), source_errors, timed.seconds,
+                              _warnings(plan, in_progress) + output_warnings)
+        report_path = None
+        if write:
+            try:
+                report_path = write_report(output_dir, report)
+            except NewsflowError as exc:
+                logger.error("%s", exc)
+                report.warnings.append(str(exc))
         publish(report, str(report_path.resolve()) if report_path else None)
     finally:
         if write:  # always give the claims back, even when the run crashed

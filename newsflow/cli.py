@@ -317,6 +317,8 @@ def _print_summary(summary: dict) -> None:
               f"({summary.get('unchanged', 0)} unchanged, {summary.get('written', 0)} written)")
     for e in summary.get("source_errors", []):
         out.print(f"source {e['source']} failed: {e['error']}", highlight=False)
+    for warning in summary.get("warnings", []):
+        err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
     if summary.get("pending"):
         out.print(f"{len(summary['pending'])} pending: " +
                   "; ".join(sorted({p['reason'] for p in summary['pending']})), highlight=False)

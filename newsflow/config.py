@@ -168,7 +168,8 @@ def parse_settings(text: str, origin: str = "<config>", base_dir: Path = Path(".
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: the top level must be a mapping of settings")
+        raise ConfigError(f"{origin}:1: the top level must be a mapping of settings")
+    _check_unique_source_names(data, text, origin)
     try:
         return Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
@@ -179,12 +180,33 @@ def parse_settings(text: str, origin: str = "<config>", base_dir: Path = Path(".
         line = _line_of(text, loc)
         where = f"{origin}:{line}" if line else origin
         msg = err["msg"]
+        msg = msg.removeprefix("Value error, ")  # pydantic's prefix for validator messages
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "required key is missing"
         more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
         raise ConfigError(f"{where}: key '{_loc(loc)}': {msg}{more}") from None
+
+
+def _check_unique_source_names(data: dict, text: str, origin: str) -> None:
+    """A repeated source name is reported at the repeat, with the line of the first."""
+    sources = data.get("sources")
+    if not isinstance(sources, list):
+        return
+    first: dict[str, int] = {}
+    for i, source in enumerate(sources):
+        name = source.get("name") if isinstance(source, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            line = _line_of(text, ("sources", i, "name"))
+            where = f"{origin}:{line}" if line else origin
+            raise ConfigError(
+                f"{where}: key 'sources[{i}].name': duplicate source name '{name}' "
+                f"(first on line {_line_of(text, ('sources', first[name], 'name'))})"
+            )
+        first[name] = i
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -66,12 +66,17 @@ def prepare_articles(raws: list[RawArticle]) -> list[Article]:
     cannot be cleaned keeps its error and is stored as failed later."""
     out = []
     for raw in raws:
-        article = clean_article(raw)
-        if article.error is None and article.paragraphs:
-            det, per_par = detect_article(article.title, article.paragraphs, article.expected_lang)
-            article.lang, article.lang_confidence = det.lang, det.confidence
-            article.paragraph_langs = [d.lang for d in per_par]
-            article.paragraph_confidence = [d.confidence for d in per_par]
+        try:
+            article = clean_article(raw)
+            if article.error is None and article.paragraphs:
+                det, per_par = detect_article(article.title, article.paragraphs, article.expected_lang)
+                article.lang, article.lang_confidence = det.lang, det.confidence
+                article.paragraph_langs = [d.lang for d in per_par]
+                article.paragraph_confidence = [d.confidence for d in per_par]
+        except Exception as exc:  # a bug on one odd input must not fail the whole run
+            article = Article(id=raw.id, source=raw.source, title=raw.title or "", paragraphs=[],
+                              url=raw.url, published=raw.published, expected_lang=raw.expected_lang,
+                              error=f"could not be cleaned: {type(exc).__name__}: {' '.join(str(exc).split())}")
         out.append(article)
     return out
 
@@ -202,6 +207,7 @@ class NamesResult:
     paragraphs: list[str]
     findings: list[dict]
     candidates: list[dict]
+    error: str | None = None  # the names check failed: the translation is kept unchecked
 
 
 def apply_names(glossary, lang: str, article: Article, title_en: str, paragraphs_en: list[str]) -> NamesResult:
@@ -213,7 +219,11 @@ def apply_names(glossary, lang: str, article: Article, title_en: str, paragraphs
         return NamesResult(title_en, paragraphs_en, [], [])
     source = "\n\n".join([article.title, *article.paragraphs])
     translation = "\n\n".join([title_en, *paragraphs_en])
-    report = check_names(glossary, lang, source, translation)
+    try:
+        report = check_names(glossary, lang, source, translation)
+    except Exception as exc:  # a check must never cost the translation (or the run)
+        error = f"names not checked: {type(exc).__name__}: {' '.join(str(exc).split())}"
+        return NamesResult(title_en, paragraphs_en, [], [], error)
     parts = report.corrected.split("\n\n")
     if len(parts) != len(paragraphs_en) + 1:  # a fix never adds or removes breaks; be safe
         parts = [title_en, *paragraphs_en]
@@ -257,6 +267,8 @@ def translated_row(t: Translated, names: NamesResult, run_id: str) -> StoredArti
         )
     if t.route.simplify:
         row.reason = ((row.reason + "; ") if row.reason else "") + "translated via Simplified (zh->en)"
+    if names.error:
+        row.reason = ((row.reason + "; ") if row.reason else "") + names.error
     return row
 
 
@@ -267,6 +279,7 @@ def passthrough_row(article: Article, names: NamesResult, run_id: str) -> Stored
     row.raw_translation = article.text
     row.name_findings = names.findings
     row.name_candidates = names.candidates
+    row.reason = names.error
     return row
 
 

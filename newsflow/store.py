@@ -162,7 +162,10 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # e.g. still locked after busy_timeout
+                raise NewsflowError(f"{self.path}: cannot write: {exc} (waited 30 s for another writer)") from None
             try:
                 yield self._conn
             except BaseException:

@@ -1,8 +1,8 @@
 """The translate-news flow end to end on the bundled samples (temporary Prefect API)."""
 
 import asyncio
-from dataclasses import dataclass
 import sqlite3
+from dataclasses import dataclass
 
 import pytest
 

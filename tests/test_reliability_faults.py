@@ -174,9 +174,6 @@ def test_a_read_only_output_folder_loses_no_article(prefect_harness, tmp_path, i
         assert "cannot write article files" in str(summary) and "output" in str(summary)
 
 
-@pytest.mark.xfail(strict=True, reason="flows/translate_news.py is not ours to edit: the run should "
-                   "report an output failure and a later run write the missing files (patch in the "
-                   "reliability report, issue 6)")
 def test_a_read_only_output_folder_is_reported_and_repaired_next_run(prefect_harness, tmp_path,
                                                                      installed_models_dir):
     cfg, state, summary = _read_only_run(tmp_path, installed_models_dir)
@@ -199,7 +196,6 @@ def _boom_inbox(tmp_path):
     return inbox
 
 
-@pytest.mark.xfail(strict=True, reason=PIPELINE_PATCH)
 def test_an_article_that_breaks_cleaning_fails_alone(prefect_harness, tmp_path, installed_models_dir,
                                                      monkeypatch):
     import newsflow.pipeline
@@ -221,7 +217,6 @@ def test_an_article_that_breaks_cleaning_fails_alone(prefect_harness, tmp_path, 
     assert rows["inbox/Streik im Nahverkehr"]["status"] == "translated"
 
 
-@pytest.mark.xfail(strict=True, reason=PIPELINE_PATCH)
 def test_a_names_check_that_breaks_keeps_the_translation(prefect_harness, tmp_path, installed_models_dir,
                                                          monkeypatch):
     import newsflow.names

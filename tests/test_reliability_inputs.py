@@ -217,7 +217,6 @@ def test_bad_glossary_is_one_line_naming_file_line_and_key(tmp_path, case, text,
 CONFIG_PATCH = "config.py is not ours to edit: see the patch in the reliability report (issue 6)"
 
 
-@pytest.mark.xfail(strict=True, reason=CONFIG_PATCH)
 def test_duplicate_source_names_point_at_the_duplicate(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("sources:\n  - {name: a, kind: folder, path: x}\n  - {name: a, kind: folder, path: y}\n")
@@ -228,16 +227,14 @@ def test_duplicate_source_names_point_at_the_duplicate(tmp_path):
     assert "Value error" not in stderr
 
 
-@pytest.mark.xfail(strict=True, reason=CONFIG_PATCH)
 def test_a_config_that_is_not_a_mapping_names_its_line(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("- a\n- b\n")
     _assert_one_line(*_cli_run(config), config, 1, "the top level must be a mapping")
 
 
-@pytest.mark.xfail(strict=True, reason="newsflow/pipeline.py is not ours to edit: zh and zt share the "
-                   "batch key 'zh->en', so whichever comes first decides for both whether the text is "
-                   "converted to Simplified (patch in the reliability report, issue 6)")
+# zh and zt once shared the batch 'zh->en': the first article decided for both whether the
+# text was converted to Simplified (found by this corpus, fixed in plan_work).
 def test_simplified_and_traditional_articles_each_keep_their_route(installed_models_dir):
     from newsflow.article import RawArticle
     from newsflow.pipeline import plan_work, prepare_articles

@@ -77,8 +77,6 @@ def test_temp_files_of_a_killed_writer_are_removed(tmp_path):
     assert (folder / "abc.json").is_file() and (folder / "abc.md").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason="flows/translate_news.py is not ours to edit: a run should "
-                   "write the files a killed run did not (patch in the reliability report, issue 6)")
 def test_files_a_killed_run_did_not_write_are_written_by_the_next(prefect_harness, tmp_path,
                                                                   installed_models_dir):
     """A kill between storing the rows and writing their files leaves rows without files and
