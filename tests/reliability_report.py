@@ -170,13 +170,15 @@ def fault_read_only_output(root: Path, models: Path) -> list[Outcome]:
     finally:
         faults.make_writable(tmp / "output")
     rows = _rows(tmp)
-    clear = state.is_completed() or "cannot write article files" in str(summary)
+    reported = any("cannot write article files" in w for w in summary.get("warnings", []))
     harness.run_flow(cfg)
     missing = harness.output_problems(tmp / "output", _rows(tmp))
-    notes = ["articles stored; run " + ("completed" if state.is_completed() else "failed: cannot write article files")]
-    if missing:
-        notes.append(f"OPEN: {len(missing)} output files still missing after the next run (flow patch pending)")
-    return [Outcome("read-only output folder", clear and len(rows) == 3, 3 - len(rows), notes)]
+    ok = state.is_completed() and reported and len(rows) == 3 and not missing
+    notes = [f"articles stored, run {'completed' if state.is_completed() else 'FAILED'} "
+             f"{'with a warning' if reported else 'WITHOUT a warning'}, "
+             + (f"{len(missing)} output files STILL MISSING after the next run" if missing
+                else "files written by the next run")]
+    return [Outcome("read-only output folder", ok, 3 - len(rows), notes)]
 
 
 def fault_locked_database(root: Path, models: Path) -> list[Outcome]:

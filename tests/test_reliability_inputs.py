@@ -214,14 +214,11 @@ def test_bad_glossary_is_one_line_naming_file_line_and_key(tmp_path, case, text,
     _assert_one_line(*_cli_run(config), glossary, line, message)
 
 
-CONFIG_PATCH = "config.py is not ours to edit: see the patch in the reliability report (issue 6)"
-
-
 def test_duplicate_source_names_point_at_the_duplicate(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("sources:\n  - {name: a, kind: folder, path: x}\n  - {name: a, kind: folder, path: y}\n")
     code, stdout, stderr = _cli_run(config)
-    # today: "config.yaml:1: key 'sources': Value error, duplicate source name 'a'"
+    # was: "config.yaml:1: key 'sources': Value error, duplicate source name 'a'"
     _assert_one_line(code, stdout, stderr, config, 3, "key 'sources[1].name': duplicate source name 'a' "
                      "(first on line 2)")
     assert "Value error" not in stderr
