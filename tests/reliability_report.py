@@ -5,7 +5,7 @@ what was lost.
 
 Uses the same helpers as tests/test_reliability_*.py (tests/reliability/harness.py): tiny
 random-weight models, a temporary Prefect API, loopback HTTP sources. Prints one line per
-bad input and per fault, then e.g. ``reliability: 56 bad inputs, 9 faults survived, 0 lost``.
+bad input and per fault, then e.g. ``reliability: 54 bad inputs, 10 of 10 faults survived, 0 lost``.
 Exit status 0 when nothing was lost and every fault was survived, else 1. Takes a minute or two.
 """
 
@@ -197,6 +197,38 @@ def fault_locked_database(root: Path, models: Path) -> list[Outcome]:
                     [f"waited and completed in {time.monotonic() - t0:.1f} s"])]
 
 
+def fault_injected_bugs(root: Path, models: Path) -> list[Outcome]:
+    """An exception on one article, in cleaning and in the names check (stand-ins for bugs no
+    test has found yet): that article fails or keeps its names unchecked, the run goes on."""
+    import newsflow.names
+    import newsflow.pipeline
+
+    outcomes = []
+    for stage, module, name in (("cleaning", newsflow.pipeline, "clean_article"),
+                                ("the names check", newsflow.names, "check_names")):
+        tmp = root / f"bug-{name}"
+        inbox = _inbox(tmp)
+        (inbox / "boom.txt").write_text("BOOM\n\nDie Polizei in Hamburg meldete einen Einbruch. BOOM.\n")
+        real = getattr(module, name)
+
+        def broken(*args, _real=real, **kwargs):
+            if any("BOOM" in (a if isinstance(a, str) else getattr(a, "title", "")) for a in args):
+                raise RuntimeError("injected bug")
+            return _real(*args, **kwargs)
+
+        setattr(module, name, broken)
+        try:
+            state, _ = harness.run_flow(_config(tmp, models, f"\n  - {{name: inbox, kind: folder, path: {inbox}}}\n"))
+        finally:
+            setattr(module, name, real)
+        rows = _rows(tmp)
+        boom = [r for r in rows.values() if r["title"] == "BOOM"]
+        note = f"{boom[0]['status']}: {boom[0]['reason']}" if boom else "the article has no row"
+        ok = state.is_completed() and len(rows) == 4 and bool(boom) and "injected bug" in (boom[0]["reason"] or "")
+        outcomes.append(Outcome(f"an exception in {stage} of one article", ok, 4 - len(rows), [note]))
+    return outcomes
+
+
 def fault_killed_run(root: Path, models: Path) -> list[Outcome]:
     import prefect.settings
 
@@ -236,6 +268,7 @@ def main() -> int:
         lambda: fault_broken_model(root, models),
         lambda: fault_read_only_output(root, models),
         lambda: fault_locked_database(root, models),
+        lambda: fault_injected_bugs(root, models),
         lambda: fault_killed_run(root, models),
     ]
     with prefect_test_harness(server_startup_timeout=120):
