@@ -1,6 +1,8 @@
 """Throughput benchmark: newsflow's engine and flow against Argos and the CTranslate2 limit.
 
-    uv run python bench/throughput.py [--skip-argos] [--skip-flow] [--repeats 3]
+    python bench/throughput.py [--skip-argos] [--skip-flow] [--repeats 3]
+
+(plain ``python`` works: it re-runs itself in the repo's venv, see below.)
 
 Builds a random-weight transformer-base Argos package (6+6 layers, d_model 512,
 8 heads, FFN 2048, 32,000 pieces, int8: ``tests/support/tiny_package.py``,
@@ -42,6 +44,36 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
+
+def _use_project_environment() -> None:
+    """Let plain ``python bench/throughput.py`` work: re-run in the project's venv.
+
+    The benchmark needs the project's packages (ctranslate2, prefect, ...). When
+    this interpreter lacks them, re-execute with the repo's ``.venv`` python, or
+    through ``uv run`` (which creates it); say so in one line if neither exists.
+    """
+    try:
+        import ctranslate2  # noqa: F401
+        import prefect  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        return
+    repo = BENCH.parent
+    if os.environ.get("NEWSFLOW_BENCH_REEXEC"):
+        sys.exit("bench/throughput.py: the project's packages are missing; run `uv sync` first")
+    os.environ["NEWSFLOW_BENCH_REEXEC"] = "1"
+    venv_python = repo / ".venv" / "bin" / "python"
+    if venv_python.exists():
+        os.execv(str(venv_python), [str(venv_python), *sys.argv])
+    uv = shutil.which("uv")
+    if uv:
+        os.execv(uv, [uv, "run", "--project", str(repo), "python", *sys.argv])
+    sys.exit("bench/throughput.py: the project's packages are missing; run `uv sync` first")
+
+
+_use_project_environment()
+
 import harness as h  # noqa: E402
 from report import TARGETS, rate, report  # noqa: E402
 from sentences_de import articles  # noqa: E402
@@ -53,6 +85,7 @@ SWEEP = [
     (2, 1, "tokens", 4096, False),
     (2, 1, "tokens", 2048, False),
     (2, 1, "tokens", 1024, False),
+    (2, 1, "tokens", 512, False),
     (2, 1, "examples", 32, False),
     (2, 1, "examples", 16, False),
     (2, 1, "examples", 32, True),

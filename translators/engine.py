@@ -43,7 +43,10 @@ class EngineOptions:
     Threads 0 = choose: on CPU ``inter_threads`` = usable cores and
     ``intra_threads`` = 1 (measured on 2 cores: 2 inter x 1 intra beats 1 x 2).
     ``max_batch_tokens`` bounds a sub-batch (source tokens); a call is also cut
-    into at least ``inter_threads`` sub-batches so every worker has work.
+    into at least ``inter_threads`` sub-batches so every worker has work. 2048:
+    on transformer-base, 2 cores, beam 2, 4096-token batches were no faster but
+    peaked at ~1 GB RSS (each worker holds its batch's decoder state), 2048 at
+    ~550 MB, 1024 at ~400 MB and 3-10% slower (``bench/``, README "Performance").
     ``max_input_tokens``: longer segments are split before decoding.
     ``max_decoding_length``: an output that reaches it is flagged truncated.
     """
@@ -53,7 +56,7 @@ class EngineOptions:
     intra_threads: int = 0
     compute_type: str = "int8"
     device: str = "cpu"
-    max_batch_tokens: int = 4096
+    max_batch_tokens: int = 2048
     max_input_tokens: int = 200
     max_decoding_length: int = 512
 
@@ -320,7 +323,7 @@ class Engine:
         opts = self.options
         prefix = [self._prefix_tokens] * len(batch) if self._prefix_tokens else None
         # Each sub-batch runs on ONE CTranslate2 worker (inter_threads), and with
-        # intra_threads 1 a worker is one core: a single 4096-token batch would
+        # intra_threads 1 a worker is one core: a single 2048-token batch would
         # leave the other cores idle. So cut the call into at least one sub-batch
         # per worker; max_batch_tokens stays the upper bound.
         total = sum(len(tokens) for tokens in batch)
