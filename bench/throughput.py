@@ -44,35 +44,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
+from harness import use_project_environment  # noqa: E402
 
-def _use_project_environment() -> None:
-    """Let plain ``python bench/throughput.py`` work: re-run in the project's venv.
-
-    The benchmark needs the project's packages (ctranslate2, prefect, ...). When
-    this interpreter lacks them, re-execute with the repo's ``.venv`` python, or
-    through ``uv run`` (which creates it); say so in one line if neither exists.
-    """
-    try:
-        import ctranslate2  # noqa: F401
-        import prefect  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        return
-    repo = BENCH.parent
-    if os.environ.get("NEWSFLOW_BENCH_REEXEC"):
-        sys.exit("bench/throughput.py: the project's packages are missing; run `uv sync` first")
-    os.environ["NEWSFLOW_BENCH_REEXEC"] = "1"
-    venv_python = repo / ".venv" / "bin" / "python"
-    if venv_python.exists():
-        os.execv(str(venv_python), [str(venv_python), *sys.argv])
-    uv = shutil.which("uv")
-    if uv:
-        os.execv(uv, [uv, "run", "--project", str(repo), "python", *sys.argv])
-    sys.exit("bench/throughput.py: the project's packages are missing; run `uv sync` first")
-
-
-_use_project_environment()
+use_project_environment()  # before anything imports the project's packages
 
 import harness as h  # noqa: E402
 from report import TARGETS, rate, report  # noqa: E402
