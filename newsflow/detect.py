@@ -21,7 +21,8 @@ Pure: no Prefect, no network. ``detect_text`` never raises. Stages:
    a name), acronyms only. The caller's expected language only breaks ties: it wins when it is
    a plausible reading and the text is too short to be sure, or when it is close to the top.
 
-Articles are the language of the majority of their text (see ``detect_article``).
+Articles are the language of the majority of their text (see ``detect_article``). Which
+script a character is in, and Simplified vs Traditional, live in :mod:`newsflow.han`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from newsflow.errors import NewsflowError
+from newsflow.han import (
+    chinese_variant,
+    chinese_variant_counts,
+    is_han,
+    is_hangul,
+    is_kana,
+    japanese_only_count,
+)
 
 UND = "und"
 
@@ -110,30 +119,6 @@ def _det(lang: str, confidence: float) -> Detection:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_han(cp: int) -> bool:
-    return (
-        0x4E00 <= cp <= 0x9FFF
-        or 0x3400 <= cp <= 0x4DBF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x20000 <= cp <= 0x3134F
-    )
-
-
-def _is_kana(cp: int) -> bool:
-    # Not U+30FB (middle dot) nor U+30FC (long vowel mark): Chinese text uses them too.
-    return 0x3040 <= cp <= 0x30FA or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9D
-
-
-def _is_hangul(cp: int) -> bool:
-    return (
-        0xAC00 <= cp <= 0xD7A3
-        or 0x1100 <= cp <= 0x11FF
-        or 0x3130 <= cp <= 0x318F
-        or 0xA960 <= cp <= 0xA97F
-        or 0xD7B0 <= cp <= 0xD7FF
-    )
-
-
 def _is_latin(cp: int) -> bool:
     return cp < 0x0250 or 0x1E00 <= cp <= 0x1EFF
 
@@ -180,11 +165,11 @@ def _count_scripts(text: str) -> _Scripts:
     han = kana = hangul = other = 0
     for ch in text:
         cp = ord(ch)
-        if _is_han(cp):
+        if is_han(cp):
             han += 1
-        elif _is_kana(cp):
+        elif is_kana(cp):
             kana += 1
-        elif _is_hangul(cp):
+        elif is_hangul(cp):
             hangul += 1
         elif ch.isalpha() and not _is_latin(cp):
             other += 1
@@ -210,66 +195,6 @@ def _prepare(text: str) -> tuple[str, _Scripts]:
 # --------------------------------------------------------------------------------------------
 # Chinese, Japanese, Korean
 # --------------------------------------------------------------------------------------------
-
-_opencc_lock = threading.Lock()
-_opencc: dict[str, object] = {}
-
-
-def _convert(config: str, text: str) -> str:
-    # Converters are built once; OpenCC's binding promises no thread safety, so conversions
-    # are serialised (microseconds each).
-    with _opencc_lock:
-        converter = _opencc.get(config)
-        if converter is None:
-            import opencc
-
-            converter = _opencc[config] = opencc.OpenCC(config)
-        return converter.convert(text)  # type: ignore[attr-defined]
-
-
-def _changed_positions(config: str, text: str) -> set[int]:
-    """Positions of ``text`` that the OpenCC conversion changes. The whole text is converted
-    so OpenCC's phrase tables apply (皇后 stays 皇后 under s2t); these configs map character to
-    character, but should the length ever change, fall back to one character at a time."""
-    converted = _convert(config, text)
-    if len(converted) == len(text):
-        return {i for i, (a, b) in enumerate(zip(text, converted, strict=True)) if a != b}
-    return {i for i, ch in enumerate(text) if ch != " " and _convert(config, ch) != ch}
-
-
-def _han_only(text: str) -> str:
-    # Only Han characters go to OpenCC (which would also choke on lone surrogates).
-    return "".join(ch if _is_han(ord(ch)) else " " for ch in text)
-
-
-def japanese_only_count(text: str) -> int:
-    """Kanji in Japanese-only forms (総 経 円 広 気, changed by OpenCC jp2t and by neither
-    t2s nor s2t): they tell an all-Kanji Japanese headline from Chinese."""
-    han_only = _han_only(text)
-    chinese = _changed_positions("t2s", han_only) | _changed_positions("s2t", han_only)
-    return len(_changed_positions("jp2t", han_only) - chinese)
-
-
-def chinese_variant_counts(text: str) -> tuple[int, int]:
-    """(Simplified-only, Traditional-only) character counts of ``text``.
-
-    Traditional-only: changed by t2s. Simplified-only: changed by s2t for BOTH Taiwan and Hong
-    Kong (s2tw and s2hk). Plain s2t also rewrites characters that Traditional texts use every
-    day (台 -> 臺, 群 -> 羣, 床 -> 牀), which would make any Taiwanese text look half Simplified.
-    """
-    han_only = _han_only(text)
-    traditional = _changed_positions("t2s", han_only)
-    simplified = _changed_positions("s2tw", han_only) & _changed_positions("s2hk", han_only)
-    return len(simplified - traditional), len(traditional - simplified)
-
-
-def _chinese_variant(simplified: int, traditional: int, expected: str | None) -> str:
-    if traditional > simplified:
-        return "zt"
-    if simplified > traditional:
-        return "zh"
-    return "zt" if expected == "zt" else "zh"  # nothing to tell them apart: zh, or the hint
-
 
 def _cjk_reliability(n: int) -> float:
     # One CJK character is about a word: 2 -> 0.7, 3 -> 0.9, 4 or more -> 1.0.
@@ -297,7 +222,7 @@ def _detect_cjk(scripts: _Scripts, text: str, expected: str | None) -> Detection
     confidence = share * _cjk_reliability(scripts.han)
     if simplified and traditional:  # mixed: as sure as the majority is large
         confidence *= max(simplified, traditional) / (simplified + traditional)
-    return _det(_chinese_variant(simplified, traditional, expected), confidence)
+    return _det(chinese_variant(simplified, traditional, expected), confidence)
 
 
 # --------------------------------------------------------------------------------------------
@@ -569,7 +494,7 @@ def _vote(parts: list[tuple[str, Detection]], expected: str | None) -> Detection
         return UNDETERMINED
     if winner == "zh":
         simplified, traditional = chinese_variant_counts("\n".join(chinese_text))
-        winner = _chinese_variant(simplified, traditional, expected)
+        winner = chinese_variant(simplified, traditional, expected)
     return _det(winner, confidence)
 
 
