@@ -161,9 +161,24 @@ _URL_OR_MAIL = re.compile(
 )
 
 
+# Latin letters as _is_latin and str.isalpha define them, as one character class, so the
+# counts below run in the regex engine rather than a Python loop per character (detection
+# runs on every paragraph of every article). Built from the same predicates: exact.
+_LATIN_LETTER = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(cp))
+        for cp in (*range(0x250), *range(0x1E00, 0x1F00))
+        if chr(cp).isalpha() and _is_latin(cp)
+    )
+    + "]"
+)
+_BEYOND_LATIN = re.compile("[^\u0000-\u024f]")  # every character _is_latin does not cover
+
+
 def _count_scripts(text: str) -> _Scripts:
     han = kana = hangul = other = 0
-    for ch in text:
+    for ch in _BEYOND_LATIN.findall(text):  # Latin text (most of it) is skipped here
         cp = ord(ch)
         if is_han(cp):
             han += 1
@@ -175,10 +190,12 @@ def _count_scripts(text: str) -> _Scripts:
             other += 1
     latin = names = acronym = 0
     for token in _TOKEN.findall(text):
-        n = sum(1 for ch in token if ch.isalpha() and _is_latin(ord(ch)))
+        n = len(_LATIN_LETTER.findall(token))
         if not n:
             continue
-        if any(ch.isdigit() for ch in token) or (n >= 2 and token.isupper()):
+        if (not token.isalpha() and any(ch.isdigit() for ch in token)) or (
+            n >= 2 and token.isupper()
+        ):
             acronym += n
         elif token[0].isupper():
             names += n
@@ -425,11 +442,28 @@ def detect_text(text: str, expected: str | None = None) -> Detection:
     """
     if not isinstance(text, str):
         return UNDETERMINED
-    expected = normalise_code(expected)
-    text, scripts = _prepare(_sample(text))
+    return _analyse(text, normalise_code(expected)).detection
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    detection: Detection
+    prepared: str  # the sample, normalised, URLs and addresses blanked
+    weight: float  # amount of text (Latin-letter equivalents) of ALL of it, sample or not
+
+
+def _analyse(text: object, expected: str | None) -> _Analysis:
+    """detect_text's work, keeping what the article vote needs (so nothing is counted twice)."""
+    if not isinstance(text, str):
+        text = ""  # detected as undetermined, weighs nothing
+    sample = _sample(text)
+    prepared, scripts = _prepare(sample)
     if scripts.mostly_cjk:
-        return _detect_cjk(scripts, text, expected)
-    return _detect_alphabetic(scripts, text, expected)
+        detection = _detect_cjk(scripts, prepared, expected)
+    else:
+        detection = _detect_alphabetic(scripts, prepared, expected)
+    weight = scripts.weight * (len(text) / len(sample) if sample else 1.0)
+    return _Analysis(detection, prepared, weight)
 
 
 def detect_article(
@@ -453,10 +487,10 @@ def detect_article(
             break
         budget -= len(paragraph) if isinstance(paragraph, str) else 0
         sampled += 1
-    per_paragraph = [detect_text(p, expected) for p in paragraphs[:sampled]]
-    parts = list(zip(paragraphs[:sampled], per_paragraph, strict=True))
+    parts = [_analyse(p, expected) for p in paragraphs[:sampled]]
+    per_paragraph = [part.detection for part in parts]
     if isinstance(title, str) and title.strip():
-        parts.insert(0, (title, detect_text(title, expected)))
+        parts.insert(0, _analyse(title, expected))
     article = _vote(parts, expected)
     # Paragraphs past the sample take the article's answer (see ARTICLE_SAMPLE_CHARS).
     return article, per_paragraph + [article] * (len(paragraphs) - sampled)
@@ -466,23 +500,20 @@ def _sample(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS]
 
 
-def _vote(parts: list[tuple[str, Detection]], expected: str | None) -> Detection:
+def _vote(parts: list[_Analysis], expected: str | None) -> Detection:
     votes: dict[str, float] = {}
     chinese_text: list[str] = []
     total = 0.0
-    for text, detection in parts:
-        text = text if isinstance(text, str) else ""
-        sample = _sample(text)
-        prepared, scripts = _prepare(sample)
-        weight = scripts.weight * (len(text) / len(sample) if sample else 1.0)  # all of the text
-        total += weight
+    for part in parts:
+        detection = part.detection
+        total += part.weight
         if detection.lang == UND:
             continue
         lang = detection.lang
         if lang in ("zh", "zt"):
             lang = "zh"
-            chinese_text.append(prepared)
-        votes[lang] = votes.get(lang, 0.0) + weight * detection.confidence
+            chinese_text.append(part.prepared)
+        votes[lang] = votes.get(lang, 0.0) + part.weight * detection.confidence
     if not votes or not total:
         return UNDETERMINED
     winner = max(sorted(votes), key=votes.__getitem__)

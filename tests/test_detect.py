@@ -422,3 +422,53 @@ def test_jsonl_default_origin_is_stdin():
 def test_jsonl_round_trip_keeps_ids_and_order(records):
     out = list(detect_jsonl(_jsonl(*records)))
     assert [row["id"] for row in out] == [record["id"] for record in records]
+
+
+def _count_scripts_reference(text: str):
+    """The per-character definition _count_scripts must keep (it counts with regexes)."""
+    from newsflow.detect import _TOKEN, _is_latin
+    from newsflow.han import is_han, is_hangul, is_kana
+
+    han = kana = hangul = other = 0
+    for ch in text:
+        cp = ord(ch)
+        if is_han(cp):
+            han += 1
+        elif is_kana(cp):
+            kana += 1
+        elif is_hangul(cp):
+            hangul += 1
+        elif ch.isalpha() and not _is_latin(cp):
+            other += 1
+    latin = names = acronym = 0
+    for token in _TOKEN.findall(text):
+        n = sum(1 for ch in token if ch.isalpha() and _is_latin(ord(ch)))
+        if not n:
+            continue
+        if any(ch.isdigit() for ch in token) or (n >= 2 and token.isupper()):
+            acronym += n
+        elif token[0].isupper():
+            names += n
+        else:
+            latin += n
+    return (han, kana, hangul, latin, names, acronym, other)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(max_codepoint=0x2FF),
+            st.characters(min_codepoint=0x1E00, max_codepoint=0x1EFF),
+            st.characters(min_codepoint=0x3000, max_codepoint=0xD7FF),
+            st.characters(),
+        ),
+        max_size=60,
+    )
+)
+def test_script_counts_match_the_per_character_definition(text):
+    import dataclasses
+
+    from newsflow.detect import _count_scripts
+
+    assert dataclasses.astuple(_count_scripts(text)) == _count_scripts_reference(text)

@@ -42,6 +42,19 @@ def test_valid_glossary_loads_with_all_fields(tmp_path):
     assert glossary.by_id["moscow"].forms["de"] == ()
 
 
+def test_unchanged_file_is_not_rebuilt_and_an_edit_takes_effect(tmp_path):
+    # a long-running worker loads the glossary every run: same text, same built glossary
+    path = tmp_path / "glossary.yaml"
+    path.write_text(VALID, encoding="utf-8")
+    first = load_glossary(path)
+    assert load_glossary(path) is first
+    path.write_text(VALID.replace("    en: [Moscow]", "    en: [Moskva]"), encoding="utf-8")
+    edited = load_glossary(path)
+    assert edited is not first
+    assert edited.by_id["moscow"].en == ("Moskva",)
+    assert first.by_id["moscow"].en == ("Moscow",)
+
+
 def test_type_defaults_to_person():
     glossary = parse_glossary("entries:\n  - id: x\n    en: [Xavier]\n")
     assert glossary.by_id["x"].type == "person"
