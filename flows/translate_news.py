@@ -59,16 +59,27 @@ def parse_source(source: SourceConfig, payloads: list[Payload]) -> list[RawArtic
 
 
 @task(cache_policy=NO_CACHE)
-def clean_and_detect(raws: list[RawArticle]) -> list[Article]:
-    return pipeline.prepare_articles(raws)
+def clean_articles(raws: list[RawArticle]) -> list[Article]:
+    return pipeline.clean_articles(raws)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def plan_work(settings: Settings, articles: list[Article], languages: list[str]):
+def load_state(settings: Settings, articles: list[Article]):
+    """What the store holds for these articles, and the installed models."""
     models = packages_dir(settings.resolve(settings.models_dir) if settings.models_dir else None)
     with open_store(settings) as store:
         stored = store.get_many(a.id for a in articles)
-    return pipeline.plan_work(articles, stored, list_installed(models), languages), stored
+    return stored, list_installed(models)
+
+
+@task(cache_policy=NO_CACHE)
+def detect_languages(articles: list[Article], stored, installed, languages: list[str]):
+    return pipeline.detect_languages(articles, stored, installed, languages)
+
+
+@task(cache_policy=NO_CACHE)
+def plan_work(articles: list[Article], stored, installed, languages: list[str]):
+    return pipeline.plan_work(articles, stored, installed, languages)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -195,12 +206,15 @@ def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the
             source_errors.append({"source": source.name, "error": str(exc) or type(exc).__name__})
     timed.seconds["fetch+parse"] = time.perf_counter() - t0
 
-    articles = timed("clean+detect", clean_and_detect, raws)
+    languages = params.languages or settings.languages
+    articles = timed("clean", clean_articles, raws)
     report = None
     if write:
         record_run(settings, run_id)
     try:
-        plan, stored = timed("plan", plan_work, settings, articles, params.languages or settings.languages)
+        stored, installed = timed("plan", load_state, settings, articles)
+        articles = timed("detect", detect_languages, articles, stored, installed, languages)
+        plan = timed("plan", plan_work, articles, stored, installed, languages)
         in_progress: list[str] = []
         if write:
             plan, in_progress = timed("claim", claim_work, settings, plan, run_id)

@@ -1,8 +1,9 @@
 """The pipeline's steps as plain functions (no Prefect): the flow in
 ``flows/translate_news.py`` only wires these into tasks.
 
-Order: parse -> clean + detect (:func:`prepare_articles`) -> decide what needs
-work against the store (:func:`plan_work`) -> translate one language batch
+Order: parse -> clean (:func:`clean_articles`) -> detect, reusing what the store
+already knows (:func:`detect_languages`) -> decide what needs work against the
+store (:func:`plan_work`) -> translate one language batch
 (:func:`translate_group`) -> names check (:func:`apply_names`) -> rows for the
 store (:func:`outcome_rows`).
 """
@@ -61,24 +62,84 @@ def route_for(lang: str, installed: list[InstalledPackage], enabled: list[str]) 
     )
 
 
-def prepare_articles(raws: list[RawArticle]) -> list[Article]:
-    """Clean and detect every raw article. Never drops one: an article that
-    cannot be cleaned keeps its error and is stored as failed later."""
+def clean_articles(raws: list[RawArticle]) -> list[Article]:
+    """Clean every raw article. Never drops one: an article that cannot be
+    cleaned keeps its error and is stored as failed later."""
     out = []
     for raw in raws:
         try:
             article = clean_article(raw)
-            if article.error is None and article.paragraphs:
-                det, per_par = detect_article(article.title, article.paragraphs, article.expected_lang)
-                article.lang, article.lang_confidence = det.lang, det.confidence
-                article.paragraph_langs = [d.lang for d in per_par]
-                article.paragraph_confidence = [d.confidence for d in per_par]
         except Exception as exc:  # a bug on one odd input must not fail the whole run
-            article = Article(id=raw.id, source=raw.source, title=raw.title or "", paragraphs=[],
-                              url=raw.url, published=raw.published, expected_lang=raw.expected_lang,
-                              error=f"could not be cleaned: {type(exc).__name__}: {' '.join(str(exc).split())}")
+            article = _uncleanable(raw, exc)
         out.append(article)
     return out
+
+
+def detect_languages(
+    articles: list[Article],
+    stored: dict[str, StoredArticle] | None = None,
+    installed: list[InstalledPackage] | None = None,
+    enabled: list[str] | None = None,
+) -> list[Article]:
+    """Detect each article's language and its paragraphs' (in place; returns the list).
+
+    An article whose text is exactly what a finished row in ``stored`` holds, and which
+    that row's language would leave unchanged (:func:`plan_work`), takes the stored
+    language instead: a scheduled run re-reads the same feed items all day, and
+    detection is most of what they would cost. Everything else is detected.
+    """
+    stored = stored or {}
+    for i, article in enumerate(articles):
+        try:
+            if article.error is not None or not article.paragraphs:
+                continue
+            prev = stored.get(article.id)
+            if prev is not None and _done(article, prev, installed or [], enabled or []):
+                article.lang, article.lang_confidence = prev.lang, prev.lang_confidence
+                article.paragraph_langs = list(prev.paragraph_langs)
+                article.paragraph_confidence = [prev.lang_confidence] * len(prev.paragraph_langs)
+                continue
+            det, per_par = detect_article(article.title, article.paragraphs, article.expected_lang)
+            article.lang, article.lang_confidence = det.lang, det.confidence
+            article.paragraph_langs = [d.lang for d in per_par]
+            article.paragraph_confidence = [d.confidence for d in per_par]
+        except Exception as exc:  # a bug on one odd input must not fail the whole run
+            articles[i] = _uncleanable(article, exc)
+    return articles
+
+
+def prepare_articles(raws: list[RawArticle]) -> list[Article]:
+    """Clean and detect every raw article, with no stored state (tests, one-off use)."""
+    return detect_languages(clean_articles(raws))
+
+
+def _uncleanable(item: RawArticle | Article, exc: Exception) -> Article:
+    return Article(
+        id=item.id,
+        source=item.source,
+        title=item.title or "",
+        paragraphs=[],
+        url=item.url,
+        published=item.published,
+        expected_lang=item.expected_lang,
+        error=f"could not be cleaned: {type(exc).__name__}: {' '.join(str(exc).split())}",
+    )
+
+
+def _done(article: Article, prev: StoredArticle, installed, enabled) -> bool:
+    """True when ``prev`` already holds this exact text, finished for its language's route."""
+    if prev.content_hash != article.content_hash:
+        return False
+    return _unchanged(prev, route_for(prev.lang, installed, enabled))
+
+
+def _unchanged(prev: StoredArticle, route: Route) -> bool:
+    if prev.status == "passed-through":
+        return route.passthrough
+    # Done with this model (or the model was removed since: keep the work).
+    return prev.status == "translated" and (
+        route.package is None or prev.model_version == route.package.model_version
+    )
 
 
 @dataclass
@@ -139,13 +200,7 @@ def plan_work(
             plan.failed.append((art, art.error or "no article text found"))
             continue
         route = route_for(art.lang, installed, enabled)
-        if same_text and prev.status == "passed-through" and route.passthrough:
-            plan.unchanged.append(art)
-            continue
-        if same_text and prev.status == "translated" and (
-            route.package is None or prev.model_version == route.package.model_version
-        ):
-            # Done with this model (or the model was removed since: keep the work).
+        if same_text and _unchanged(prev, route):
             plan.unchanged.append(art)
             continue
         if route.passthrough:

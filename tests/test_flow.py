@@ -36,7 +36,9 @@ def db_rows(tmp_path):
     return {r["id"]: dict(r) for r in con.execute("SELECT * FROM articles")}
 
 
-def test_flow_translates_samples_and_rerun_changes_nothing(prefect_harness, installed_models_dir, tmp_path):
+def test_flow_translates_samples_and_rerun_changes_nothing(
+    prefect_harness, installed_models_dir, tmp_path, monkeypatch
+):
     cfg = write_config(tmp_path, installed_models_dir)
     state = run_flow(cfg)
     assert state.is_completed(), state.state.message
@@ -60,7 +62,14 @@ def test_flow_translates_samples_and_rerun_changes_nothing(prefect_harness, inst
     assert (out / "reports" / "latest.md").read_text().startswith("# newsflow run")
 
     before = {k: (v["updated_at"], v["translation"]) for k, v in db_rows(tmp_path).items()}
+    import newsflow.pipeline
+
+    detected = []
+    detect = newsflow.pipeline.detect_article
+    monkeypatch.setattr(newsflow.pipeline, "detect_article",
+                        lambda *a, **kw: detected.append(a[0]) or detect(*a, **kw))
     second = run_flow(cfg)
+    assert detected == []  # nothing changed: every language comes from the store
     assert second.is_completed()
     assert second.summary["written"] == 0
     assert second.summary["unchanged"] == len(rows)

@@ -118,3 +118,45 @@ def test_english_quote_paragraph_in_german_article_is_kept_as_written():
     assert engine.docs == [["T1", "Lawrow traf Wang Yi in Tunxi.", ""]]
     assert out.paragraphs_en == ["EN(Lawrow traf Wang Yi in Tunxi.)", a.paragraphs[1]]
     assert out.title_en == "EN(T1)"
+
+
+def test_detection_is_reused_only_for_finished_identical_articles(monkeypatch):
+    import newsflow.pipeline as pipeline
+    from newsflow.detect import Detection
+
+    detected = []
+
+    def fake_detect(title, paragraphs, expected=None):
+        detected.append(title)
+        return Detection("de", 0.9), [Detection("de", 0.9) for _ in paragraphs]
+
+    monkeypatch.setattr(pipeline, "detect_article", fake_detect)
+
+    def fresh(i, text="Lawrow traf Wang Yi."):
+        return Article(id=f"s:{i}", source="s", title=f"T{i}", paragraphs=[text])
+
+    done, edited, old_model, pending, new = fresh(1), fresh(2, "Neu."), fresh(3), fresh(4), fresh(5)
+    rows = {
+        "s:1": stored(done, "translated"),
+        "s:2": stored(fresh(2), "translated"),  # the text has changed since
+        "s:3": stored(old_model, "translated", "0.9+old"),  # the model has changed since
+        "s:4": stored(pending, "pending"),
+    }
+    for row in rows.values():
+        row.lang, row.lang_confidence, row.paragraph_langs = "de", 0.97, ["de"]
+    articles = pipeline.detect_languages([done, edited, old_model, pending, new], rows, [DE], ENABLED)
+    assert detected == ["T2", "T3", "T4", "T5"]  # all but the finished, identical one
+    assert (done.lang, done.lang_confidence, done.paragraph_langs) == ("de", 0.97, ["de"])
+    plan = plan_work(articles, rows, [DE], ENABLED)
+    assert [a.id for a in plan.unchanged] == ["s:1"] and plan.to_translate == 4
+
+
+def test_detection_failure_on_one_article_keeps_it_as_failed(monkeypatch):
+    import newsflow.pipeline as pipeline
+
+    def broken(title, paragraphs, expected=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "detect_article", broken)
+    [a] = pipeline.detect_languages([Article(id="s:1", source="s", title="T", paragraphs=["x"])])
+    assert a.error == "could not be cleaned: RuntimeError: boom" and a.paragraphs == []

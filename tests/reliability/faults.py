@@ -84,7 +84,7 @@ def fast_retries(*names: str) -> Iterator[None]:
     (fetch_source: exponential backoff 2, 4, 8 s + jitter)."""
     import flows.translate_news as flow_module
 
-    names = names or ("fetch_source", "plan_work", "claim_work", "store_results", "write_outputs",
+    names = names or ("fetch_source", "load_state", "claim_work", "store_results", "write_outputs",
                       "record_run")
     originals = {name: getattr(flow_module, name) for name in names}
     for name, task in originals.items():
