@@ -28,7 +28,7 @@ import harness as h  # noqa: E402
 h.use_project_environment()  # plain `python` re-runs itself in the repo's venv
 
 # (beam_size, max_batch_tokens); the first is the default every ratio is against.
-SETTINGS = [(2, 2048), (1, 2048), (4, 2048), (2, 4096), (2, 1024)]
+SETTINGS = [(2, 1024), (1, 1024), (4, 1024), (2, 512), (2, 2048), (2, 4096), (4, 2048)]
 
 
 def main() -> int:

@@ -78,7 +78,7 @@ class TranslationConfig(_Strict):
     intra_threads: int = Field(default=0, ge=0)
     compute_type: str = "int8"
     device: Literal["cpu", "cuda", "auto"] = "cpu"
-    max_batch_tokens: int = Field(default=2048, ge=64)
+    max_batch_tokens: int = Field(default=1024, ge=64)
     max_input_tokens: int = Field(default=200, ge=16, le=1024)
     max_decoding_length: int = Field(default=512, ge=16, le=4096)
     sentence_cache: bool = True

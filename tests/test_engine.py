@@ -95,7 +95,7 @@ def test_many_documents_one_batched_call(engine):
     # at least one sub-batch per CTranslate2 worker, never more than max_batch_tokens
     total = sum(len(tokens) for tokens in batch)
     workers = engine.options.resolved_threads()[0]
-    assert kwargs["max_batch_size"] == min(2048, -(-total // workers))
+    assert kwargs["max_batch_size"] == min(1024, -(-total // workers))
     assert kwargs["max_input_length"] == 0 and kwargs["beam_size"] == 2
     # 6 sentences in all, 5 distinct: the repeated one is decoded once
     assert len(batch) == 5

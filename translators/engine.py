@@ -43,10 +43,12 @@ class EngineOptions:
     Threads 0 = choose: on CPU ``inter_threads`` = usable cores and
     ``intra_threads`` = 1 (measured on 2 cores: 2 inter x 1 intra beats 1 x 2).
     ``max_batch_tokens`` bounds a sub-batch (source tokens); a call is also cut
-    into at least ``inter_threads`` sub-batches so every worker has work. 2048:
-    on transformer-base, 2 cores, beam 2, 4096-token batches were no faster but
-    peaked at ~1 GB RSS (each worker holds its batch's decoder state), 2048 at
-    ~550 MB, 1024 at ~400 MB and 3-10% slower (``bench/``, README "Performance").
+    into at least ``inter_threads`` sub-batches so every worker has work. 1024:
+    each worker holds its batch's decoder state, so peak memory grows with batch
+    tokens x beam; on transformer-base, 2 cores, 1024 tokens was as fast as 2048
+    and 4096 (within 1-2 %, 4096 slower) at half the memory or less: ~480 MB peak
+    at beam 2, and beam 4 stays under 1 GB (``bench/settings.py``, README
+    "Performance").
     ``max_input_tokens``: longer segments are split before decoding.
     ``max_decoding_length``: an output that reaches it is flagged truncated.
     """
@@ -56,7 +58,7 @@ class EngineOptions:
     intra_threads: int = 0
     compute_type: str = "int8"
     device: str = "cpu"
-    max_batch_tokens: int = 2048
+    max_batch_tokens: int = 1024
     max_input_tokens: int = 200
     max_decoding_length: int = 512
 
@@ -323,7 +325,7 @@ class Engine:
         opts = self.options
         prefix = [self._prefix_tokens] * len(batch) if self._prefix_tokens else None
         # Each sub-batch runs on ONE CTranslate2 worker (inter_threads), and with
-        # intra_threads 1 a worker is one core: a single 2048-token batch would
+        # intra_threads 1 a worker is one core: a single 1024-token batch would
         # leave the other cores idle. So cut the call into at least one sub-batch
         # per worker; max_batch_tokens stays the upper bound.
         total = sum(len(tokens) for tokens in batch)
