@@ -37,11 +37,23 @@ def main() -> int:
     p.add_argument("--articles", type=int, default=56, help="x 9 sentences (56: 504)")
     p.add_argument("--max-decoding-length", type=int, default=64)
     p.add_argument(
+        "--settings",
+        help="BEAM:TOKENS,... to measure instead (the first is the baseline), e.g. 2:1024,2:512",
+    )
+    p.add_argument(
         "--cache-dir",
         type=Path,
         default=Path(os.environ.get("NEWSFLOW_BENCH_CACHE", "~/.cache/newsflow-bench")),
     )
     args = p.parse_args()
+    settings = SETTINGS
+    if args.settings:
+        try:
+            settings = [
+                (int(b), int(t)) for b, t in (item.split(":") for item in args.settings.split(","))
+            ]
+        except ValueError:
+            p.error(f"--settings: expected BEAM:TOKENS,... such as 2:1024,2:512, not {args.settings!r}")
 
     from translators.engine import EngineOptions
     from translators.packages import install_from_path
@@ -52,9 +64,9 @@ def main() -> int:
     try:
         pkg = install_from_path(h.base_package(cache), work / "packages")[0]
         env = h.worker_env(work)
-        runs: dict[tuple[int, int], list[dict]] = {s: [] for s in SETTINGS}
+        runs: dict[tuple[int, int], list[dict]] = {s: [] for s in settings}
         for i in range(args.repeats):
-            for beam, batch in SETTINGS:
+            for beam, batch in settings:
                 options = EngineOptions(
                     beam_size=beam,
                     max_batch_tokens=batch,
@@ -77,10 +89,10 @@ def main() -> int:
     def speed(setting):
         return statistics.median(r["sentences"] / r["seconds"] for r in runs[setting])
 
-    base = speed(SETTINGS[0])
+    base = speed(settings[0])
     print("| beam | batch (tokens) | sent/s | vs default | peak RSS (MB) |")
     print("|---|---|---|---|---|")
-    for setting in SETTINGS:
+    for setting in settings:
         beam, batch = setting
         peak = max(r["peak_rss_mb"] for r in runs[setting])
         mark = " (default)" if setting == SETTINGS[0] else ""
