@@ -13,7 +13,8 @@ Pure: no Prefect, no network. ``detect_text`` never raises. Stages:
    English). langdetect itself samples n-grams until one language reaches 0.99999, so on a
    headline it is sure of whatever two names suggest ("Lawrow trifft Wang Yi": Welsh, 1.0).
    Texts of up to 12 words are decided on these scores alone.
-3. **langdetect** for longer texts, averaged with the word scores; seeded (a fresh detector per
+3. **langdetect** for longer texts whose word scores are not already ``DECISIVE``, averaged
+   with the word scores; seeded (a fresh detector per
    call whose generator is re-seeded with 0: the same input always gives the same answer, from
    any thread).
 4. **Confidence and ties.** Below ``MIN_CONFIDENCE`` the answer is ``und`` (confidence 0.0);
@@ -69,6 +70,10 @@ JAPANESE_KANJI_SHARE = 0.05
 CJK_WEIGHT = 3.0
 # Texts of up to this many words are scored word by word only; longer ones also by langdetect.
 SHORT_TEXT_WORDS = 12
+# Longer texts whose word scores are already this sure skip langdetect: it is most of
+# detection's cost (every paragraph of every article), and on tests/data/detect/cases.jsonl,
+# the samples and the benchmark articles skipping it at 0.99 changed no answer.
+DECISIVE = 0.99
 # Words scored per text, characters scored per word (langdetect itself reads 10,000 characters).
 # Evidence caps, for speed (detection runs on every paragraph of every article): more words
 # or characters than this changed no answer on tests/data/detect/cases.jsonl but cost 2-3x.
@@ -391,7 +396,7 @@ def _detect_alphabetic(scripts: _Scripts, text: str, expected: str | None) -> De
     if not words:
         return UNDETERMINED
     probabilities = _word_posterior(words[:MAX_WORDS])
-    if len(words) > SHORT_TEXT_WORDS:
+    if len(words) > SHORT_TEXT_WORDS and max(probabilities.values()) < DECISIVE:
         # Long enough for langdetect itself; averaged with the word scores, which keep a
         # sentence of names ("Xi Jinping, Li Qiang, Wang Yi, ... attended") from going Tagalog.
         sampled = _langdetect(text)
