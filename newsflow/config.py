@@ -68,9 +68,9 @@ class SourceConfig(_Strict):
 class TranslationConfig(_Strict):
     """CTranslate2 decoding settings.
 
-    beam_size 2 by default: on 2 CPU cores beam 1 is ~3.5x faster than beam 4 but
-    visibly worse on names; beam 2 keeps most of beam 4's quality at about twice
-    beam 1's cost. Threads ``0`` means "choose for this machine".
+    beam_size 2 by default: on 2 CPU cores beam 1 is ~1.7x and beam 4 ~0.56x its
+    speed (README "Performance"); beam 2 is still a beam search at about half of
+    beam 4's cost. Threads ``0`` means "choose for this machine".
     """
 
     beam_size: int = Field(default=2, ge=1, le=16)
