@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 NEWSFLOW = [sys.executable, "-m", "newsflow.cli"]
 
 
-def newsflow(tmp_path, *args, timeout=300):
+def newsflow(tmp_path, *args, timeout=300, api_url=None):
+    """Run the CLI; without ``api_url`` (the README's way) on Prefect's temporary API."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "support" / "offline"), str(REPO)]),
@@ -28,6 +29,8 @@ def newsflow(tmp_path, *args, timeout=300):
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
     env.pop("PREFECT_API_URL")
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
     return subprocess.run([*NEWSFLOW, "--config", str(tmp_path / "config.yaml"), *args],
                           capture_output=True, text=True, env=env, timeout=timeout, cwd=tmp_path)
 
@@ -37,9 +40,15 @@ def statuses(tmp_path):
     return dict(con.execute("SELECT id, status FROM articles").fetchall())
 
 
-def test_run_offline_then_install_then_rerun(tmp_path, tiny_package_files):
+def test_run_offline_then_install_then_rerun(tmp_path, tiny_package_files, prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
     models = tmp_path / "models"
     write_config(tmp_path, models)
+    # The first run is the README's (Prefect's temporary API, ~30 s to start); the later
+    # ones use the session's test API on loopback, as a scheduled deployment would.
+    api = PREFECT_API_URL.value()
+    assert api and api.startswith("http://127.0.0.1")
 
     first = newsflow(tmp_path, "run")
     assert first.returncode == 0, first.stderr[-3000:]
@@ -51,7 +60,7 @@ def test_run_offline_then_install_then_rerun(tmp_path, tiny_package_files):
     install = newsflow(tmp_path, "models", "install", "--from", str(tiny_package_files))
     assert install.returncode == 0, install.stderr
 
-    second = newsflow(tmp_path, "run")
+    second = newsflow(tmp_path, "run", api_url=api)
     assert second.returncode == 0, second.stderr[-3000:]
     after = statuses(tmp_path)
     assert after.keys() == before.keys()  # nothing lost, nothing duplicated
@@ -61,7 +70,7 @@ def test_run_offline_then_install_then_rerun(tmp_path, tiny_package_files):
     assert report["by_status"]["translated"] == sum(1 for s in after.values() if s == "translated")
 
     files_before = {p: p.stat().st_mtime_ns for p in (tmp_path / "output" / "articles").rglob("*")}
-    third = newsflow(tmp_path, "run")
+    third = newsflow(tmp_path, "run", api_url=api)
     assert third.returncode == 0
     assert "0 written" in third.stdout
     assert statuses(tmp_path) == after
