@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsflow.errors import NewsflowError
-from newsflow.store import _JSON_FIELDS, STATUSES, StoredArticle, _alive, _row_to_article, now_iso
+from newsflow.store import (
+    _JSON_FIELDS,
+    STATUSES,
+    StoredArticle,
+    _row_to_article,
+    now_iso,
+    process_alive,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -311,7 +318,7 @@ class PostgresStore:
             ).fetchall()
             stale = [
                 c["article_id"] for c in candidates
-                if c["expires_at"] < now or (c["host"] == host and c["pid"] != pid and not _alive(c["pid"]))
+                if c["expires_at"] < now or (c["host"] == host and c["pid"] != pid and not process_alive(c["pid"]))
             ]
             if stale:
                 conn.execute("DELETE FROM claims WHERE article_id = ANY(%s)", (stale,))

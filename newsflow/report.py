@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from newsflow.errors import NewsflowError
-from newsflow.store import StoredArticle
+from newsflow.store import StoredArticle, process_alive
 
 # Temp files carry their writer (host and pid) so a later run can tell the leftovers of a
 # killed writer (removed) from a file another live run is writing right now (kept).
@@ -50,16 +50,6 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _writer_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temp_files(folder: Path) -> list[Path]:
     """Delete the temp files that killed writers left in ``folder`` (a run killed while it
     wrote a file); returns them. Temp files of live writers stay."""
@@ -75,7 +65,7 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
             continue
         pid = int(match["pid"])
         if match["host"] == _HOST:
-            stale = pid != os.getpid() and not _writer_alive(pid)
+            stale = pid != os.getpid() and not process_alive(pid)
         else:
             try:
                 stale = now - entry.stat().st_mtime > STALE_TEMP_SECONDS

@@ -249,7 +249,7 @@ class Store:
                 for article_id, c_host, c_pid, expires in conn.execute(
                     "SELECT article_id, host, pid, expires_at FROM claims"
                 )
-                if expires < now or (c_host == host and c_pid != pid and not _alive(c_pid))
+                if expires < now or (c_host == host and c_pid != pid and not process_alive(c_pid))
             ]
             conn.executemany("DELETE FROM claims WHERE article_id = ?", [(i,) for i in stale])
             for article_id in ids:
@@ -288,7 +288,8 @@ class Store:
         return [dict(r) for r in rows]
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (stale claims, temp files of dead writers)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
