@@ -131,8 +131,9 @@ def source_units(source: str, lang: str) -> float:
 
 
 def check_empty(source: str, translation: str) -> list[dict]:
-    if not translation.strip() and any(c.isalnum() for c in source):
-        return [flag("empty", "no translation for a non-empty source")]
+    if not any(c.isalnum() for c in translation) and any(c.isalnum() for c in source):
+        detail = "no translation" if not translation.strip() else f"no words in the output: {translation.strip()[:20]!r}"
+        return [flag("empty", f"{detail} for a non-empty source")]
     return []
 
 
@@ -287,7 +288,7 @@ def check_repetition(source: str, translation: str, lang: str, t: Thresholds = D
             return []
         unit, times = found
         return [flag("repetition", f"'{unit}' repeated {times} times")]
-    run = re.search(r"(\D{1,3}?)\1{%d,}" % (t.char_run - 1), re.sub(r"\s+", "", translation))
+    run = re.search(rf"(\D{{1,3}}?)\1{{{t.char_run - 1},}}", re.sub(r"\s+", "", translation))
     if run and not re.search(re.escape(run.group(1)) * t.char_run, re.sub(r"\s+", "", source)):
         return [flag("repetition", f"'{run.group(1)}' repeated {len(run.group(0)) // len(run.group(1))} times")]
     return []
