@@ -203,15 +203,13 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
     # -- data (shared by the pages and /api/) ----------------------------------
 
     def story_list(lang, source, entity, since, limit, offset):
-        list_stories, _ = _stories()
-        rows = reader.call(lambda s: list_stories(s, since=since or None, entity=entity or None,
+        rows = reader.call(lambda s: _stories()[0](s, since=since or None, entity=entity or None,
                                                   lang=lang or None, source=source or None,
                                                   limit=limit + 1, offset=offset))
         return rows[:limit], len(rows) > limit
 
     def one_story(story_id: str):
-        _, get_story = _stories()
-        story = reader.call(lambda s: get_story(s, story_id))
+        story = reader.call(lambda s: _stories()[1](s, story_id))
         if story is None:
             not_found("story", story_id)
         return story
@@ -223,8 +221,7 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
         return row
 
     def results(q, lang, source, since, limit, offset):
-        search = _search()
-        rows = reader.call(lambda s: search(s, q, lang=lang or None, source=source or None,
+        rows = reader.call(lambda s: _search()(s, q, lang=lang or None, source=source or None,
                                             since=since or None, limit=limit + 1, offset=offset))
         return rows[:limit], len(rows) > limit
 

@@ -76,7 +76,8 @@ def read_only_url(url: str) -> str:
     options = [v for k, v in pairs if k == "options"]
     rest = [(k, v) for k, v in pairs if k != "options"]
     merged = " ".join([*options, flag]).strip()
-    return urlunsplit(parts._replace(query=urlencode([*rest, ("options", merged)])))
+    # %20, not "+": libpq does not read "+" as a space
+    return urlunsplit(parts._replace(query=urlencode([*rest, ("options", merged)], quote_via=quote)))
 
 
 def open_postgres_read_only(url: str):
