@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from newsflow.errors import NewsflowError
 from newsflow.web import readonly, views
 from newsflow.web.readonly import StoreUnavailable
 
@@ -175,6 +176,10 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
         if request.url.path == "/healthz":
             return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
         return failure(request, 503, exc.title, exc.detail, exc.hint)
+
+    @app.exception_handler(NewsflowError)
+    async def _bad_input(request: Request, exc: NewsflowError):  # e.g. since=yesterday
+        return failure(request, 400, "Bad request", str(exc))
 
     @app.exception_handler(FeatureMissing)
     async def _missing(request: Request, exc: FeatureMissing):
