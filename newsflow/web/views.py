@@ -110,7 +110,12 @@ def fix_spans(raw: str, fixed: str) -> list[tuple[int, int, str]]:
                 start += 1
             while end > start and fixed[end - 1].isspace():
                 end -= 1
-            out.append((start, end, "".join(a[i1:i2]).strip()))
+            was = "".join(a[i1:i2]).strip()
+            if out and not fixed[out[-1][1]:start].strip():  # "Sergei Lavrov": one span
+                prev = out.pop()
+                gap = fixed[prev[1]:start]
+                start, was = prev[0], f"{prev[2]}{gap}{was}".strip()
+            out.append((start, end, was))
     return out
 
 
