@@ -1,6 +1,7 @@
 import json
 import os
 
+from newsflow.article import StoredArticle
 from newsflow.report import (
     article_path,
     build_report,
@@ -9,7 +10,6 @@ from newsflow.report import (
     write_atomic,
     write_report,
 )
-from newsflow.store import StoredArticle
 
 
 def rows():

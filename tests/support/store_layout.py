@@ -1,0 +1,57 @@
+"""What a store database holds, read back from the database itself (not from
+newsflow's schema definition), so tests can compare dialects, fresh and
+migrated databases, and both against newsflow/store/schema.py."""
+
+from __future__ import annotations
+
+
+def expected_layout() -> dict:
+    """The layout newsflow/store/schema.py defines, in the form of the two below."""
+    from newsflow.store.schema import TABLES
+
+    return {t.name: (list(t.column_names), ",".join(t.primary_key),
+                     {i.name: (list(i.columns), i.where is not None) for i in t.indexes})
+            for t in TABLES}
+
+
+def sqlite_layout(conn) -> dict:
+    """table -> (columns, primary key, {index: (columns, partial?)}) of a SQLite database."""
+    out = {}
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        info = list(conn.execute(f"PRAGMA table_info({table})"))
+        cols = [r[1] for r in info]
+        pk = ",".join(r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5]))
+        indexes = {}
+        for idx in conn.execute(f"PRAGMA index_list({table})"):
+            if idx[3] == "c":  # created by CREATE INDEX (not the primary key's)
+                indexes[idx[1]] = ([r[2] for r in conn.execute(f"PRAGMA index_info({idx[1]})")], bool(idx[4]))
+        out[table] = (cols, pk, indexes)
+    return out
+
+
+def postgres_layout(conn) -> dict:
+    out = {}
+    tables = [r["table_name"] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "ORDER BY table_name")]
+    for table in tables:
+        cols = [r["column_name"] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "AND table_schema = current_schema() ORDER BY ordinal_position", (table,))]
+        pk = conn.execute(
+            "SELECT string_agg(kcu.column_name, ',' ORDER BY kcu.ordinal_position) AS cols "
+            "FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu "
+            "USING (constraint_schema, constraint_name, table_name) WHERE tc.constraint_type = 'PRIMARY KEY' "
+            "AND tc.table_schema = current_schema() AND tc.table_name = %s", (table,)).fetchone()["cols"]
+        indexes = {}
+        for r in conn.execute(
+                "SELECT i.relname AS name, ix.indpred IS NOT NULL AS partial, "
+                "array_agg(a.attname ORDER BY k.n) AS cols FROM pg_index ix "
+                "JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid "
+                "CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, n) "
+                "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+                "WHERE t.relname = %s AND NOT ix.indisprimary AND t.relnamespace = current_schema()::regnamespace "
+                "GROUP BY i.relname, ix.indpred", (table,)):
+            indexes[r["name"]] = (list(r["cols"]), r["partial"])
+        out[table] = (cols, pk, indexes)
+    return out
