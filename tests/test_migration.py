@@ -15,7 +15,7 @@ from newsflow.errors import NewsflowError
 from newsflow.store import SCHEMA_VERSION, Store, StoredArticle
 from newsflow.store.schema import Column, Table, plan_sync, schema_sql
 from tests.support.postgres import pg_database_url, postgres_url  # noqa: F401
-from tests.support.store_layout import expected_layout, postgres_layout, sqlite_layout
+from tests.support.stores import expected_layout, postgres_layout, sqlite_layout
 
 DATA = Path(__file__).parent / "data" / "store"
 

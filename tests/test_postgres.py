@@ -23,7 +23,14 @@ from newsflow.errors import NewsflowError
 from newsflow.store import Store, StoredArticle
 from tests.conftest import REPO, write_config
 from tests.support.postgres import pg_database_url, postgres_url  # noqa: F401
-from tests.support.store_layout import postgres_layout, sqlite_layout
+from tests.support.stores import (  # noqa: F401
+    any_store,
+    full_row,
+    insert_claim,
+    postgres_layout,
+    second_store,
+    sqlite_layout,
+)
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -31,51 +38,6 @@ psycopg = pytest.importorskip("psycopg")
 def row(i: int, **kw) -> StoredArticle:
     base = dict(id=f"src:{i}", source="src", content_hash=f"h{i}", status="pending", reason="no model")
     return StoredArticle(**{**base, **kw})
-
-
-def full_row() -> StoredArticle:
-    """Every field set, with text that trips up naive encodings."""
-    return StoredArticle(
-        id="zh-xinwen:0123456789abcdef", source="zh-xinwen", content_hash="c" * 64, status="translated",
-        title="王毅会见拉夫罗夫", original_text="第一段。\n\n第二段 'quoted' \"dq\" \\ %s %(x)s",
-        url="https://example.org/a?b=1&c=2", published="2025-03-01T08:00:00+00:00", lang="zh",
-        lang_confidence=0.123456789012345, paragraph_langs=["zh", "en"], reason=None,
-        title_en="Wang Yi meets Lavrov", translation="First.\n\nSecond — “quoted”.",
-        raw_translation="First.\n\nSecond.", model_id="translate-zh_en", model_version="1.9@abc",
-        name_findings=[{"entity": "lavrov", "status": "fixed", "spans": [[0, 6]], "z": None}],
-        name_candidates=[{"text": "Tunxi", "count": 2}], truncated_sentences=1, attempts=3,
-        first_run="run-1", last_run="run-2",
-    )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_store(request, tmp_path):
-    """The same tests against both backends: PostgresStore mirrors Store."""
-    if request.param == "sqlite":
-        with Store(tmp_path / "db.sqlite") as store:
-            yield store
-    else:
-        from newsflow.store.postgres import PostgresStore
-
-        with PostgresStore(request.getfixturevalue("pg_database_url")) as store:
-            yield store
-
-
-def second_store(store, tmp_path):
-    """Another connection to the same database (another worker)."""
-    if isinstance(store, Store):
-        return Store(tmp_path / "db.sqlite")
-    from newsflow.store.postgres import PostgresStore
-
-    return PostgresStore(store.url)
-
-
-def insert_claim(store, article_id, run_id, host, pid, expires):
-    sql = "INSERT INTO claims VALUES (?, ?, ?, ?, ?)"
-    if not isinstance(store, Store):
-        sql = sql.replace("?", "%s")
-    with store.transaction() as conn:
-        conn.execute(sql, (article_id, run_id, host, pid, expires))
 
 
 # -- the same behaviour on both backends ----------------------------------------------
@@ -196,7 +158,7 @@ def test_schema_matches_sqlite(pg_database_url, tmp_path):
     the ones newsflow/store/schema.py defines."""
     from newsflow.store.postgres import PostgresStore
     from newsflow.store.schema import ARTICLE_COLUMNS
-    from tests.support.store_layout import expected_layout
+    from tests.support.stores import expected_layout
 
     with Store(tmp_path / "db.sqlite") as lite, PostgresStore(pg_database_url) as pg:
         lite_layout, pg_layout = sqlite_layout(lite._conn), postgres_layout(pg._conn)
