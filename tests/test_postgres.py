@@ -3,7 +3,7 @@ errors, atomic claims across processes, and two `newsflow run`s at once over
 the same articles storing and translating each article exactly once.
 
 Needs a PostgreSQL server: NEWSFLOW_TEST_POSTGRES_URL (.ci/run sets it), else
-one started here from the installed binaries, else these tests skip."""
+one started here from the installed binaries, else these tests skip (fail under CI)."""
 # ruff: noqa: F811 - the fixtures are imported from tests/support/postgres.py
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from newsflow.errors import NewsflowError
 from newsflow.store import Store, StoredArticle
 from tests.conftest import REPO, write_config
 from tests.support.postgres import pg_database_url, postgres_url  # noqa: F401
+from tests.support.services import require_import
 from tests.support.stores import (  # noqa: F401
     any_store,
     full_row,
@@ -32,7 +33,7 @@ from tests.support.stores import (  # noqa: F401
     sqlite_layout,
 )
 
-psycopg = pytest.importorskip("psycopg")
+psycopg = require_import("psycopg", "uv sync installs it with the dev group")
 
 
 def row(i: int, **kw) -> StoredArticle:
