@@ -41,6 +41,14 @@ class RawArticle:
     # Set when the source could deliver the item but not its content (no article
     # text found, undecodable bytes...): the item is stored as failed with this reason.
     error: str | None = None
+    # Where the text came from when a feed item's link was followed (the page URL), and
+    # why the feed's own text was kept instead ("full text unavailable: HTTP 404").
+    fetched_from: str | None = None
+    fetch_note: str | None = None
+    author: str | None = None
+    # The feed item's updated (else published) marker: a stored item is fetched again
+    # only when this changes.
+    source_updated: str | None = None
 
     @property
     def id(self) -> str:
@@ -59,6 +67,10 @@ class Article:
     published: str | None = None
     expected_lang: str | None = None
     error: str | None = None
+    fetched_from: str | None = None
+    fetch_note: str | None = None
+    author: str | None = None
+    source_updated: str | None = None
     lang: str = "und"
     lang_confidence: float = 0.0
     paragraph_langs: list[str] = field(default_factory=list)
