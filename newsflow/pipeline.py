@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from newsflow.article import Article, RawArticle
+from newsflow.article import Article, RawArticle, StoredArticle
 from newsflow.clean import clean_article
 from newsflow.detect import detect_article
-from newsflow.store import StoredArticle
 from translators.packages import InstalledPackage
 
 TARGET = "en"
