@@ -333,6 +333,38 @@ def serve() -> None:
     prefect_serve(*deployments)
 
 
+# -- web (the reader) ----------------------------------------------------------
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default: put a "
+                                           "reverse proxy with authentication in front to share it).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8470,
+) -> None:
+    """Serve the read-only reader: stories, articles beside their original, search, review."""
+    settings = _settings()
+    from newsflow.web.readonly import describe
+
+    try:
+        import uvicorn
+
+        from newsflow.web.app import create_app
+    except ImportError as exc:
+        raise NewsflowError(f"the reader needs FastAPI, Jinja2 and uvicorn: {exc}") from None
+    import socket
+
+    try:  # one clear line for a port in use (uvicorn would log and exit on its own)
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise NewsflowError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    application = create_app(settings)
+    err.print(f"newsflow reader on http://{host}:{port}/ (read-only: {describe(settings)})",
+              highlight=False, markup=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
+
+
 def _configured_flow(flow, settings: Settings):
     """The flow with the task runner the config asks for (threads or Dask)."""
     from flows.runners import configured_flow

@@ -166,6 +166,14 @@ class TaskRunnerConfig(_Strict):
     n_workers: int = Field(default=2, ge=1)
 
 
+class WebConfig(_Strict):
+    """The reader (`newsflow web`). ``base_url``: where the reader is reachable (e.g.
+    ``https://news.example.org/reader``); when set, the run summary artifact links
+    each story to its reader page."""
+
+    base_url: str | None = Field(default=None, pattern=r"^https?://")
+
+
 class Settings(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["de", "zh", "zt"])
@@ -180,6 +188,7 @@ class Settings(_Strict):
     schedule: Schedule | None = None
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     # Set by the loader: relative paths in the file are relative to the file.
     base_dir: Path = Field(default=Path("."), exclude=True)
 
