@@ -125,7 +125,7 @@ def translate(
     from newsflow.jsonl import read_jsonl
 
     records = read_jsonl(jsonl, required=("id", "text"), strings=("text",))
-    engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
+    engine = get_engine(route.package, EngineOptions.from_config(settings.translation, settings.quality))
     # the run's store (SQLite, or PostgreSQL with database_url) shares its sentence cache
     store = open_store(settings) if settings.translation.sentence_cache else None
     cache = store.sentence_cache() if store else None

@@ -415,7 +415,9 @@ def check_document(
         for s, (source, translation, hit_limit, score) in enumerate(sentences):
             for f in check_pair(source, translation, lang, hit_limit=hit_limit, score=score,
                                 low_confidence=low_confidence, thresholds=thresholds):
-                out.append({"paragraph": p, "sentence": s, **f})
+                excerpt = translation if len(translation) <= 80 else translation[:77] + "..."
+                detail = f"{f['detail']}: “{excerpt}”" if excerpt.strip() else f["detail"]
+                out.append({"paragraph": p, "sentence": s, "kind": f["kind"], "detail": detail})
         sources_of: dict[str, set[str]] = {}
         for source, translation, _hit, _score in sentences:
             if translation.strip():
