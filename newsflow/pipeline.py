@@ -360,8 +360,12 @@ def base_row(article: Article, status: str, run_id: str, reason: str | None = No
     )
 
 
-def translated_row(t: Translated, names: NamesResult, run_id: str) -> StoredArticle:
+def translated_row(t: Translated, names: NamesResult, run_id: str,
+                   glossary_digest: str | None = None) -> StoredArticle:
+    """``glossary_digest``: the digest of the glossary ``names`` was checked against
+    (:func:`newsflow.recheck.glossary_digest`; None without a glossary)."""
     row = base_row(t.article, "translated", run_id)
+    row.glossary_digest = glossary_digest
     row.title_en = names.title
     row.translation = "\n\n".join(names.paragraphs)
     row.raw_translation = "\n\n".join([t.title_en, *t.paragraphs_en])
@@ -384,8 +388,10 @@ def translated_row(t: Translated, names: NamesResult, run_id: str) -> StoredArti
     return row
 
 
-def passthrough_row(article: Article, names: NamesResult, run_id: str) -> StoredArticle:
+def passthrough_row(article: Article, names: NamesResult, run_id: str,
+                    glossary_digest: str | None = None) -> StoredArticle:
     row = base_row(article, "passed-through", run_id)
+    row.glossary_digest = glossary_digest
     row.title_en = names.title
     row.translation = "\n\n".join(names.paragraphs)
     row.raw_translation = article.text
