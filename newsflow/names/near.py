@@ -24,6 +24,7 @@ from newsflow.names.evidence import KnownNames
 from newsflow.names.index import NameIndex, NearRef
 from newsflow.names.translit import (
     DERIVATION_SUFFIXES,
+    name_key,
     near_miss_folded,
     osa_distance,
     phonetic_key,
@@ -146,6 +147,10 @@ def find_near(
 
 
 def _judge(index: NameIndex, window: str, ref: NearRef, evidence: bool) -> tuple[str, int] | None:
+    words = window.split()
+    if len(words) > 1 and " ".join(words[:-1]) in index.en_given.get(ref.entity, ()):
+        if name_key(words[-1]) in index.accepted_keys:
+            return None  # accepted parts combined: "Volodymyr Zelenskyy"
     joined = window.replace(" ", "")
     window_key = key_of(window)
     if not derived(joined, index.accepted_keys, index.person_keys, wide=False):

@@ -72,8 +72,14 @@ def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return False
 
 
-# A space (or several) between a letter and an apostrophe that is followed by a letter.
-_GAP = re.compile(r"(?<=[^\W\d_])[ \t]+(?='[^\W\d_])")
+# A space (or several) between a letter and an apostrophe that is followed by a letter
+# ("Xi 'an", "Lavrov 's"), or after such an apostrophe before a Pinyin syllable that starts
+# with a vowel, the only place Pinyin writes an apostrophe ("Xi' an", "Xi ' an").
+_GAP = re.compile(
+    r"(?<=[^\W\d_])[ \t]+(?='[^\W\d_])"
+    r"|(?<=[^\W\d_])[ \t]+(?=' +(?:a|ai|an|ang|ao|e|ei|en|eng|er|o|ou)\b)"
+    r"|(?:(?<=[^\W\d_]')|(?<=[^\W\d_] '))[ \t]+(?=(?:a|ai|an|ang|ao|e|ei|en|eng|er|o|ou)\b)"
+)
 
 
 class Gapless:
