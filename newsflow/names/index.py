@@ -265,6 +265,9 @@ class NameIndex:
         self.en_given: dict[str, set[str]] = defaultdict(set)  # ... in accepted forms
         self.short_names: set[str] = set()  # Han forms of two-character Chinese names (王毅)
         self.persons = {e.id for e in entries if e.type == "person"}
+        # caches of pure verdicts per (window, reference): see near.py and evidence.py
+        self.near_cache: dict = {}
+        self.known_cache: dict = {}
         for entry in entries:
             self.accepted_keys.update(name_key(f) for f in entry.en)
             if entry.type == "person":

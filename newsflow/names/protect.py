@@ -34,9 +34,12 @@ PROTECTED = re.compile(f"{_EMAIL}|{_URL}|{_HANDLE}|{_HASHTAG}", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>"
 
 
+_HINT = re.compile(rf"[@#]|://|www\.|\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
+
+
 def protected_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every URL, e-mail address, handle and hashtag, in order."""
-    if not text or not any(c in text for c in "@#.:"):
+    if not text or not _HINT.search(text):
         return []
     spans = []
     for match in PROTECTED.finditer(text):

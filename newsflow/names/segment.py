@@ -4,7 +4,7 @@ A glossary form found inside a longer word is no mention of the entity: 基辅 i
 Rus'), 俄罗斯 in 白俄罗斯 (Belarus), 普京 in 普京娜 (Putina) or 拉斯普京 (Rasputin), 李强 in 李强调
 ("Li stressed"). The rules, for one source hit:
 
-1. **Segmentation.** The run of Han characters around the hit (up to 8 either side) is cut into
+1. **Segmentation.** The run of Han characters around the hit (up to 6 either side) is cut into
    words by the maximum-probability route over jieba's dictionary (the same computation as
    ``jieba.cut(HMM=False)``) with the glossary forms found in the text added as words. The hit
    must start and end at word boundaries, with two exceptions for a dictionary word that
@@ -45,10 +45,11 @@ from newsflow.names.lists import (
 )
 from newsflow.names.translit import is_han
 
-WINDOW = 8  # Han characters either side of a hit that take part in the segmentation
+WINDOW = 6  # Han characters either side of a hit that take part in the segmentation
 _OVERLAY_FREQ = 2000  # glossary forms as dictionary words: a common name, not a function word
 _lock = threading.Lock()
 _dictionary: tuple[dict[str, int], float] | None = None
+_cache: dict = {}  # verdicts per context: the same contexts come back (王毅表示, 发言人毛宁说)
 
 
 def cache_dir() -> Path:
@@ -174,6 +175,23 @@ def is_word(
     hit = text[start:end]
     if all(is_han(ch) for ch in hit):
         overlay[hit] = max(overlay.get(hit, 0), _OVERLAY_FREQ)
+    key = (
+        text[a:b],
+        start - a,
+        end - a,
+        chinese_name,
+        tuple(sorted(n - a for n in neighbours)),
+        tuple(sorted(overlay)),
+    )
+    verdict = _cache.get(key)
+    if verdict is None:
+        verdict = _is_word(text, start, end, a, b, overlay, neighbours, chinese_name)
+        if len(_cache) < 100_000:
+            _cache[key] = verdict
+    return verdict
+
+
+def _is_word(text, start, end, a, b, overlay, neighbours, chinese_name) -> bool:
     words = _words(text, a, b, overlay)
     starts = {s for s, _e in words}
     ends = {e for _s, e in words}
