@@ -125,7 +125,7 @@ def atom(base: str) -> bytes:
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
         f"<title>新闻中心</title><id>urn:zh-feed</id><updated>2026-03-12T02:00:00Z</updated>\n"
         f"{body}</feed>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 @dataclass
@@ -175,12 +175,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: C901 - one branch per route is the clearest here
         site = self.site
         record = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+        self._record = record
         with site.lock:
             site.requests.append(record)
             site.active += 1
             site.max_active = max(site.max_active, site.active)
         try:
-            record.status = self._route(site, record)
+            self._route(site, record)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout, too large)
             record.status = -1
             self.close_connection = True
@@ -190,6 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes = b"", content_type: str | None = "text/plain",
               headers: dict[str, str] | None = None, length: bool = True) -> int:
+        self._record.status = status  # before the client can see the answer
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
