@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from newsflow.article import Article
+from newsflow.article import Article, StoredArticle
 from newsflow.pipeline import changed, plan_work, route_for
-from newsflow.store import StoredArticle
 
 
 @dataclass(frozen=True)

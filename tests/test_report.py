@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from newsflow.article import StoredArticle
 from newsflow.report import (
     article_path,
     build_report,
@@ -12,7 +13,6 @@ from newsflow.report import (
     write_atomic,
     write_report,
 )
-from newsflow.store import StoredArticle
 
 
 def rows():
