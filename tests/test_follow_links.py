@@ -207,3 +207,33 @@ def test_auto_keeps_long_feed_content(site, tmp_path):
     assert site.count("/de/radwege.html") == 1
     auto = run(source.model_copy(update={"follow_links": "auto"}), MemoryStore())
     assert auto["x"].fetch_note is None and site.count("/de/radwege.html") == 1
+
+
+def test_incremental_with_the_real_store(site, tmp_path):
+    """The same two runs through the SQLite store: what read_source needs survives in it
+    (fetched_from, fetch_note, source_updated, the feed's and pages' validators)."""
+    from newsflow import pipeline
+    from newsflow.store import Store
+
+    source = feed_source(site)
+    with Store(tmp_path / "news.db") as store:
+        fetch.begin_run()
+        first = [clean_article(raw) for raw in read_source(source, None, store)]
+        store.upsert_many(pipeline.base_row(a, "passed-through", "run-1") for a in first)
+        row = store.get(next(a.id for a in first if a.title.startswith("Stadtrat")))
+        assert row.fetched_from == f"{site.base}/de/radwege.html"
+        assert row.source_updated == "2026-03-12T08:00:00+00:00" and row.author == "Anna Beispiel"
+        assert store.get_source_state("zeitung")["validators"]["etag"] == '"rss-v1"'
+        site.clear()
+        fetch.begin_run()
+        assert list(read_source(source, None, store)) == []
+        assert site.statuses("/feed.rss") == [304]
+        assert [p for p in site.paths() if p not in ("/feed.rss", "/robots.txt")] == []
+    # a run that died after reading the feed but before storing: no conditional request
+    with Store(tmp_path / "other.db") as empty:
+        empty.put_source_state("zeitung", {"url": source.url, "validators": {"etag": '"rss-v1"'},
+                                           "ids": [a.id for a in first]})
+        site.clear()
+        fetch.begin_run()
+        assert len(list(read_source(source, None, empty))) == 11
+        assert "if-none-match" not in site.requests[1].headers and site.statuses("/feed.rss") == [200]
