@@ -100,7 +100,7 @@ def _engine_for(cfg, lang):
 
     settings = load_settings(cfg)
     return get_engine(find_package(settings.models_dir, lang, "en"),
-                      EngineOptions.from_config(settings.translation))
+                      EngineOptions.from_config(settings.translation, settings.quality))
 
 
 def test_translate_without_model_is_clear(tmp_path):
