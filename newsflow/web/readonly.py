@@ -60,12 +60,37 @@ def open_sqlite_read_only(path: Path, busy_seconds: float = DEFAULT_BUSY_SECONDS
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.Error as exc:
         raise classify(exc, str(path)) from None
+    # The store's own class without its __init__ (which creates and migrates the schema):
+    # the same attributes, a read-only connection.
     store = store_cls.__new__(store_cls)
     store.path = path
     store._conn = conn
     store._lock = threading.RLock()
     store.read_only = True
+    try:
+        _check_schema(store, conn)
+    except BaseException:
+        conn.close()
+        raise
     return store
+
+
+def _check_schema(store, conn) -> None:
+    """Refuse a database this newsflow cannot read (a newer schema); note the version. An
+    older schema is read as it is (columns it lacks read as their defaults where the store
+    allows, else the page says to run `newsflow run` once, which migrates it)."""
+    read_version = getattr(store, "_read_version", None)
+    if read_version is None:  # a store without schema versions
+        return
+    try:
+        version, _digest = read_version(conn)
+        store._check_version(version)
+    except sqlite3.Error as exc:
+        raise classify(exc, str(store.path)) from None
+    except NewsflowError as exc:
+        raise StoreUnavailable("The store is from another version", str(exc),
+                               "Upgrade newsflow to read it.") from None
+    store.schema_version = version
 
 
 def read_only_url(url: str) -> str:
@@ -87,6 +112,8 @@ def open_postgres_read_only(url: str):
         from newsflow.postgres import PostgresStore
     try:
         store = PostgresStore(read_only_url(url))
+    except StoreUnavailable:
+        raise
     except NewsflowError as exc:
         raise StoreUnavailable("The store cannot be opened", str(exc),
                                "Check `database_url` and that PostgreSQL is running.") from None
