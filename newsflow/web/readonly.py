@@ -33,14 +33,6 @@ class StoreUnavailable(NewsflowError):
         self.title, self.detail, self.hint = title, detail, hint
 
 
-def _sqlite_store_class():
-    try:  # the store package (newsflow/store/) or the older single module
-        from newsflow.store import Store
-    except ImportError:  # pragma: no cover - layout guard
-        from newsflow.store.sqlite import Store
-    return Store
-
-
 def open_sqlite_read_only(path: Path, busy_seconds: float = DEFAULT_BUSY_SECONDS):
     """The SQLite store at ``path``, read-only. Raises StoreUnavailable when it is missing."""
     path = Path(path)
@@ -49,7 +41,7 @@ def open_sqlite_read_only(path: Path, busy_seconds: float = DEFAULT_BUSY_SECONDS
             "No store yet", f"there is no database at {path}",
             "Run `newsflow run` first (the reader never creates a store), or check `database` "
             "in config.yaml.")
-    store_cls = _sqlite_store_class()
+    from newsflow.store.sqlite import Store as store_cls
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=busy_seconds, check_same_thread=False,
@@ -106,10 +98,8 @@ def read_only_url(url: str) -> str:
 
 
 def open_postgres_read_only(url: str):
-    try:
-        from newsflow.store.postgres import PostgresStore
-    except ImportError:
-        from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
+
     try:
         store = PostgresStore(read_only_url(url))
     except StoreUnavailable:
@@ -131,10 +121,8 @@ def open_read_only(settings, busy_seconds: float = DEFAULT_BUSY_SECONDS):
 def describe(settings) -> str:
     """Which store the settings name, without a password."""
     if settings.database_url:
-        try:
-            from newsflow.store.postgres import redact_url
-        except ImportError:
-            from newsflow.postgres import redact_url
+        from newsflow.store.postgres import redact_url
+
         return redact_url(settings.database_url)
     return str(settings.resolve(settings.database))
 
