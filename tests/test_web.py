@@ -461,3 +461,26 @@ def test_a_store_from_a_newer_newsflow_is_refused_clearly(tmp_path, client_for):
     con.close()
     r = client_for(s).get("/articles/de-wire:0001")
     assert r.status_code == 503 and "schema version 999" in r.text and "Upgrade newsflow" in r.text
+
+
+# -- the command -----------------------------------------------------------------
+
+
+def test_web_command_port_in_use_is_one_line_error(tmp_path):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"database: {tmp_path / 'n.db'}\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["--config", str(cfg), "web", "--port", str(port)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "n.db").exists()
