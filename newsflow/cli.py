@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -124,7 +125,7 @@ def translate(
     from newsflow.jsonl import read_jsonl
 
     records = read_jsonl(jsonl, required=("id", "text"), strings=("text",))
-    engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
+    engine = get_engine(route.package, EngineOptions.from_config(settings.translation, settings.quality))
     # the run's store (SQLite, or PostgreSQL with database_url) shares its sentence cache
     store = open_store(settings) if settings.translation.sentence_cache else None
     cache = store.sentence_cache() if store else None
@@ -174,6 +175,35 @@ def quality_check(
     for rec in records:
         flags = check_pair(rec["source"], rec["translation"], rec["lang"])
         _emit({"id": rec["id"], "flags": flags, "needs_review": needs_review(flags)})
+
+
+@app.command()
+def review(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per article.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many articles.", min=1)] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many first.", min=0)] = 0,
+) -> None:
+    """List the translated articles that need review (newest first), with their flags."""
+    from newsflow.store import open_store
+
+    store = open_store(_settings())
+    try:
+        rows = store.review_queue(limit=limit, offset=offset)
+    finally:
+        store.close()
+    for row in rows:
+        flags = list(row.quality_flags or [])
+        if as_json:
+            _emit({"id": row.id, "title": row.title, "title_en": row.title_en, "lang": row.lang,
+                   "source": row.source, "url": row.url, "published": row.published,
+                   "kinds": sorted({f["kind"] for f in flags}), "quality_flags": flags})
+            continue
+        kinds = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in
+                          sorted(Counter(f["kind"] for f in flags).items()))
+        out.print(f"{row.id}  [{kinds or 'flagged'}]  {row.title_en or row.title}",
+                  highlight=False, markup=False)
+    if not rows and not as_json:
+        out.print("no articles need review")
 
 
 @models_app.command("list")

@@ -32,6 +32,7 @@ pairs), to be tuned per model: they are heuristics until calibrated on a real mo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -113,7 +114,12 @@ def flag(kind: str, detail: str) -> dict:
 
 def words(text: str) -> list[str]:
     """Latin/digit words; Han characters are not words (see :func:`han_count`)."""
-    return [w for w in _WORD.findall(_HAN.sub(" ", text))]
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:  # every check asks for the same texts' words
+    return tuple(_WORD.findall(_HAN.sub(" ", text)))
 
 
 def han_count(text: str) -> int:
@@ -381,3 +387,50 @@ def low_confidence_threshold(config: dict[str, float] | None, model_id: str | No
     if model_id and model_id in config:
         return float(config[model_id])
     return float(config.get("default", DEFAULT_LOW_CONFIDENCE))
+
+
+# --- whole documents (the pipeline) ---------------------------------------------------
+
+# The same output for this many different source sentences of one part is a loop of the model.
+SAME_OUTPUT_MIN = 3
+
+
+def check_document(
+    parts: list[list[tuple[str, str, bool, float | None]]],
+    lang: str,
+    *,
+    low_confidence: float = DEFAULT_LOW_CONFIDENCE,
+    skip: frozenset[int] | set[int] = frozenset(),
+    thresholds: Thresholds = DEFAULTS,
+) -> list[dict]:
+    """Flags of one article: ``parts`` = [title, *paragraphs], each a list of
+    ``(source sentence, translation, hit_limit, score)``. Each flag is
+    ``{"paragraph", "sentence", "kind", "detail"}`` (``paragraph`` indexes the parts, 0 = the
+    title; ``sentence`` -1 = the whole part). Parts in ``skip`` (kept as written) are not
+    checked."""
+    out = []
+    for p, sentences in enumerate(parts):
+        if p in skip:
+            continue
+        for s, (source, translation, hit_limit, score) in enumerate(sentences):
+            for f in check_pair(source, translation, lang, hit_limit=hit_limit, score=score,
+                                low_confidence=low_confidence, thresholds=thresholds):
+                excerpt = translation if len(translation) <= 80 else translation[:77] + "..."
+                detail = f"{f['detail']}: “{excerpt}”" if excerpt.strip() else f["detail"]
+                out.append({"paragraph": p, "sentence": s, "kind": f["kind"], "detail": detail})
+        sources_of: dict[str, set[str]] = {}
+        for source, translation, _hit, _score in sentences:
+            if translation.strip():
+                sources_of.setdefault(translation.strip(), set()).add(source.strip())
+        same = [(t, len(srcs)) for t, srcs in sources_of.items() if len(srcs) >= SAME_OUTPUT_MIN]
+        if same:
+            text, count = max(same, key=lambda x: x[1])
+            out.append({"paragraph": p, "sentence": -1, "kind": "repetition",
+                        "detail": f"the same output for {count} different sentences: '{text[:60]}'"})
+    return out
+
+
+def flag_kinds(flags: list[dict]) -> list[str]:
+    """The distinct kinds of a list of flags, in KINDS order."""
+    present = {f["kind"] for f in flags}
+    return [k for k in KINDS if k in present]

@@ -110,6 +110,8 @@ def article_json(row: StoredArticle) -> dict:
         "name_findings": row.name_findings,
         "name_candidates": row.name_candidates,
         "run": row.last_run,
+        "needs_review": bool(row.needs_review),
+        "quality_flags": [dict(f) for f in row.quality_flags or []],
     }
 
 
@@ -124,8 +126,13 @@ def article_markdown(row: StoredArticle) -> str:
         meta.append(f"model: {row.model_id} {row.model_version}")
     if row.reason:
         meta.append(f"note: {row.reason}")
+    flags = list(row.quality_flags or [])
+    if row.needs_review or flags:
+        meta.append(f"needs review: {', '.join(sorted({f['kind'] for f in flags})) or 'yes'}")
     lines += [f"- {m}" for m in meta] + [""]
-    if row.translation:
+    if flags and row.translation:
+        lines += _marked_translation(row.translation, flags)
+    elif row.translation:
         lines += [row.translation, ""]
     problems = [f for f in row.name_findings if f.get("status") != "ok"]
     if problems:
@@ -135,6 +142,31 @@ def article_markdown(row: StoredArticle) -> str:
         lines.append("")
     lines += ["## Original", "", f"**{row.title}**", "", row.original_text, ""]
     return "\n".join(lines)
+
+
+def _flag_line(flags: list[dict]) -> str:
+    """One quoted line naming each flagged sentence of a part (1-based, as a reader counts)."""
+    items = []
+    for f in flags:
+        where = "whole paragraph" if f.get("sentence", -1) < 0 else f"sentence {f['sentence'] + 1}"
+        items.append(f"{where}: **{f['kind']}** ({f['detail']})")
+    return "> ⚠ needs review: " + "; ".join(items)
+
+
+def _marked_translation(translation: str, flags: list[dict]) -> list[str]:
+    """The translation, each flagged paragraph followed by a note naming its flagged sentences
+    (flag ``paragraph`` 0 is the title, 1.. the paragraphs)."""
+    by_part: dict[int, list[dict]] = {}
+    for f in flags:
+        by_part.setdefault(int(f.get("paragraph", 0)), []).append(f)
+    lines = []
+    if 0 in by_part:
+        lines += ["**Title:** " + _flag_line(by_part[0])[2:], ""]
+    for i, paragraph in enumerate(translation.split("\n\n"), 1):
+        lines += [paragraph, ""]
+        if i in by_part:
+            lines += [_flag_line(by_part[i]), ""]
+    return lines
 
 
 def write_article_files(output_dir: Path, rows: list[StoredArticle]) -> int:
