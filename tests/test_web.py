@@ -23,6 +23,7 @@ from newsflow.web.app import create_app  # noqa: E402
 from newsflow.web.readonly import open_sqlite_read_only, read_only_url  # noqa: E402
 from newsflow.web.views import article_parts, fix_spans  # noqa: E402
 from tests.support.postgres import pg_database_url, postgres_url  # noqa: E402,F401
+from tests.support.services import require_import  # noqa: E402
 
 HOSTILE = '<script>alert("x")</script>'
 HOSTILE_IMG = '<img src=x onerror=alert(1)>'
@@ -258,7 +259,7 @@ def test_read_only_postgres_url_keeps_other_options():
 
 @pytest.mark.postgres
 def test_postgres_store_is_read_only(pg_database_url, tmp_path, client_for):
-    pytest.importorskip("psycopg")
+    require_import("psycopg", "uv sync installs it with the dev group")
     from newsflow.store import open_store
 
     s = settings_for(tmp_path, extra=f"database_url: {pg_database_url}\n")
