@@ -208,6 +208,13 @@ def test_wrong_language(lang, translation):
 
 
 def test_wrong_language_passes_english_with_foreign_names():
+    assert check_pair("Ursula von der Leyen sagte, die Gespräche gingen weiter.",
+                      "Ursula von der Leyen said the talks would continue.", "de") == []
+    assert check_pair("Alexander von Humboldt und Karl zu Guttenberg",
+                      "Alexander von Humboldt and Karl zu Guttenberg", "de") == []
+    assert check_pair("Tausende sterben im Krieg", "Thousands die in war", "de") == []
+    half = "Der Außenminister said that die Verhandlungen weitergehen werden."
+    assert "wrong-language" in kinds("Der Außenminister sagte, die Verhandlungen gehen weiter.", half, "de")
     for text in ["Mayor Müller of Köln calls for a reform of the Rente.",
                  "Scholz meets Macron in Paris", "Strike at Deutsche Bahn",
                  "The raid targeted suspected members of the group \"Letzte Generation\"."]:
