@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from newsflow.errors import ModelError
-from translators.packages import InstalledPackage
+from translators.installed import InstalledPackage
 from translators.segment import segment_paragraphs, split_long
 from translators.tokenizers import load_tokenizer
 
