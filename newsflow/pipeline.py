@@ -357,6 +357,10 @@ def base_row(article: Article, status: str, run_id: str, reason: str | None = No
         paragraph_langs=list(article.paragraph_langs),
         last_run=run_id,
         first_run=run_id,
+        fetched_from=article.fetched_from,
+        fetch_note=article.fetch_note,
+        author=article.author,
+        source_updated=article.source_updated,
     )
 
 
