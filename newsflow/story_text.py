@@ -164,15 +164,43 @@ def parse_time(value: str | None) -> datetime | None:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def _hash_rows(docs: list[list[str]], *, binary: bool) -> list[dict[int, float]]:
-    import numpy as np
-    from sklearn.feature_extraction.text import HashingVectorizer
+RARITY_CEILING = 8.0
+RARITY_FLOOR = 0.5
+_RARITY: dict[str, float] = {}
 
-    vec = HashingVectorizer(analyzer=lambda d: d, n_features=N_FEATURES, alternate_sign=False,
-                            norm=None, binary=binary)
-    m = vec.transform(docs).tocsr()
-    if not binary:
-        m.data = 1.0 + np.log(m.data)
+
+def rarity(token: str) -> float:
+    """How much a token says: ``8 - zipf`` (wordfreq's Zipf frequency of the word in English,
+    ``log10`` of its count per billion words), i.e. an IDF from a fixed general corpus: the
+    same for every batch and order. "the" 0.3, "said" 2, "china" 2.9, "lavrov" 5.3, a name
+    wordfreq has never seen ("tunxi") 8. Glossary ids (``@id``) weigh like an unseen name."""
+    w = _RARITY.get(token)
+    if w is None:
+        if token.startswith("@"):
+            w = RARITY_CEILING
+        else:
+            from wordfreq import zipf_frequency
+
+            w = max(RARITY_FLOOR, RARITY_CEILING - zipf_frequency(token, "en"))
+        _RARITY[token] = w
+    return w
+
+
+def _hash_rows(docs: list[list[str]], *, binary: bool) -> list[dict[int, float]]:
+    """Hashed, rarity-weighted, L2-normalised vectors (scikit-learn's FeatureHasher)."""
+    import math
+
+    import numpy as np
+    from sklearn.feature_extraction import FeatureHasher
+
+    weighted = []
+    for doc in docs:
+        tf: dict[str, int] = {}
+        for t in doc:
+            tf[t] = tf.get(t, 0) + 1
+        weighted.append({t: (1.0 if binary else 1.0 + math.log(n)) * rarity(t) for t, n in tf.items()})
+    m = FeatureHasher(n_features=N_FEATURES, input_type="dict", alternate_sign=False).transform(weighted)
+    m = m.tocsr()
     out = []
     for i in range(m.shape[0]):
         lo, hi = m.indptr[i], m.indptr[i + 1]
@@ -188,6 +216,7 @@ def feature_index(token: str) -> int:
 
 
 N_KEYS = 12
+NAMES_OUT_OF_WORDS = False
 
 
 def build_evidence(rows, times: dict[str, datetime], forms: dict[str, str]) -> list[Evidence]:
@@ -196,13 +225,14 @@ def build_evidence(rows, times: dict[str, datetime], forms: dict[str, str]) -> l
     word_docs, name_docs, ents = [], [], []
     for row in rows:
         title, body = english_parts(row)
-        word_docs.append(content_words(title) * 2 + content_words(body))
         names = ["@" + f["entity"] for f in row.name_findings if f.get("entity")]
         for c in row.name_candidates:
             if c.get("suggested_en"):
                 names += [w for w in name_key(c["suggested_en"]).split() if len(w) > 1]
         names += capitalised_names(title, body, forms)
         name_docs.append(names)
+        drop = set(names) if NAMES_OUT_OF_WORDS else set()
+        word_docs.append([w for w in content_words(title) * 2 + content_words(body) if w not in drop])
         ids = sorted({n[1:] for n in names if n.startswith("@")})
         counts: dict[str, int] = {}
         for n in names:
