@@ -101,10 +101,6 @@ class Story:
         self.changed = True
         self.refresh()
 
-    def top_entities(self, n: int = 12) -> list[str]:
-        ids = [e for e in self.entities if not e.startswith(("@",)) and "_" in e or e.isascii()]
-        return sorted(ids, key=lambda e: (-self.entities[e], e))[:n]
-
     def score(self, ev: Evidence, window: timedelta) -> float:
         if ev.time < self.first_seen:
             gap = self.first_seen - ev.time
