@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from newsflow import pipeline
 from newsflow.article import Article, RawArticle
 from newsflow.config import Settings, SourceConfig, load_settings
-from newsflow.errors import NewsflowError
+from newsflow.errors import NewsflowError, TransientSourceError
 from newsflow.report import build_report, missing_article_files, write_article_files, write_report
 from newsflow.sources import Payload, load_source, parse_payloads
 from newsflow.store import StoredArticle, open_store
@@ -48,8 +48,20 @@ class RunParameters(BaseModel):
 # -- tasks ------------------------------------------------------------------
 
 
+def only_transient(task, task_run, state) -> bool:
+    """Retry a source only for failures that may pass (timeouts, 5xx, 429: a
+    TransientSourceError); a missing file, a 404 or a broken feed fails at once."""
+    try:
+        state.result()
+    except TransientSourceError:
+        return True
+    except BaseException:
+        return False
+    return False
+
+
 @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
-      cache_policy=NO_CACHE, task_run_name="fetch-{source.name}")
+      retry_condition_fn=only_transient, cache_policy=NO_CACHE, task_run_name="fetch-{source.name}")
 def fetch_source(source: SourceConfig, base_dir: Path) -> list[Payload]:
     return load_source(source, base_dir)
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from newsflow.article import Article, RawArticle
+from newsflow.article import Article, RawArticle, StoredArticle
 from newsflow.clean import clean_article
 from newsflow.detect import detect_article
-from newsflow.store import StoredArticle
 from translators.packages import InstalledPackage
 
 TARGET = "en"
@@ -104,7 +103,7 @@ def detect_languages(
             article.paragraph_langs = [d.lang for d in per_par]
             article.paragraph_confidence = [d.confidence for d in per_par]
         except Exception as exc:  # a bug on one odd input must not fail the whole run
-            articles[i] = _uncleanable(article, exc)
+            articles[i] = _uncleanable(article, exc, "language detection failed")
     return articles
 
 
@@ -113,7 +112,9 @@ def prepare_articles(raws: list[RawArticle]) -> list[Article]:
     return detect_languages(clean_articles(raws))
 
 
-def _uncleanable(item: RawArticle | Article, exc: Exception) -> Article:
+def _uncleanable(item: RawArticle | Article, exc: Exception,
+                 step: str = "could not be cleaned") -> Article:
+    """The article kept, without text, failed with ``step`` and the exception as its reason."""
     return Article(
         id=item.id,
         source=item.source,
@@ -122,7 +123,7 @@ def _uncleanable(item: RawArticle | Article, exc: Exception) -> Article:
         url=item.url,
         published=item.published,
         expected_lang=item.expected_lang,
-        error=f"could not be cleaned: {type(exc).__name__}: {' '.join(str(exc).split())}",
+        error=f"{step}: {type(exc).__name__}: {' '.join(str(exc).split())}",
     )
 
 
