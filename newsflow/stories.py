@@ -73,12 +73,12 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _vec_out(vec: dict[int, float]) -> str:
-    return json.dumps({str(k): v for k, v in sorted(vec.items())})
+def _vec_out(vec: dict[str, float]) -> str:
+    return json.dumps(dict(sorted(vec.items())), ensure_ascii=False)
 
 
-def _vec_in(text: str | None) -> dict[int, float]:
-    return {int(k): float(v) for k, v in json.loads(text or "{}").items()}
+def _vec_in(text: str | None) -> dict[str, float]:
+    return {k: float(v) for k, v in json.loads(text or "{}").items()}
 
 
 def _story_from_row(r) -> Story:
@@ -124,7 +124,6 @@ def assign(store, rows: Iterable, settings=None, *, now: datetime | None = None)
     with store.transaction() as conn:
         store._serialize(conn, STORIES_LOCK)
         members = _members(store, conn, [r.id for r in rows])
-        eligible = [r for r in rows if r.status in ELIGIBLE]
         from newsflow.story_text import signature
 
         place, moved_from = [], set()
@@ -159,7 +158,6 @@ def assign(store, rows: Iterable, settings=None, *, now: datetime | None = None)
         for ev in evidence:
             touched[placed[ev.id]] = clusterer.stories[placed[ev.id]]
         _write(store, conn, touched.values(), evidence, placed)
-        del eligible
     return [story_summary(s) for s in sorted(touched.values(), key=lambda s: (s.last_seen, s.id),
                                              reverse=True)]
 
@@ -194,7 +192,9 @@ def _rebuild(store, conn, story_id: str, window: timedelta, forms: dict[str, str
         store._exec(conn, "DELETE FROM stories WHERE id = ?", (story_id,))
         return
     seen = {r["article_id"]: r["seen_at"] for r in rows}
-    arts = [store._row_article(r) for r in
+    from newsflow.store.schema import row_article
+
+    arts = [row_article(r) for r in
             store._exec(conn, f"SELECT * FROM articles WHERE id IN ({','.join('?' * len(seen))})",
                         list(seen)).fetchall()]
     times = {a.id: parse_time(a.published) or parse_time(seen[a.id]) for a in arts}
@@ -205,7 +205,7 @@ def _rebuild(store, conn, story_id: str, window: timedelta, forms: dict[str, str
     _write(store, conn, [story], [], {})
 
 
-def _load_candidates(store, conn, keys: list[int], lo: datetime, hi: datetime) -> list[Story]:
+def _load_candidates(store, conn, keys: list[str], lo: datetime, hi: datetime) -> list[Story]:
     ids: set[str] = set()
     for i in range(0, len(keys), _CHUNK):
         chunk = keys[i : i + _CHUNK]

@@ -38,18 +38,18 @@ KEEP_NAMES = 120
 STORY_KEYS = 40
 
 
-def _top(vec: dict[int, float], n: int) -> dict[int, float]:
+def _top(vec: dict[str, float], n: int) -> dict[str, float]:
     if len(vec) <= n:
         return vec
     best = sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return dict(best)
 
 
-def _norm(vec: dict[int, float]) -> float:
+def _norm(vec: dict[str, float]) -> float:
     return math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
 
-def _dot(a: dict[int, float], b: dict[int, float]) -> float:
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(v * b.get(k, 0.0) for k, v in a.items())
@@ -60,15 +60,15 @@ class Story:
     id: str
     first_seen: datetime
     last_seen: datetime
-    words: dict[int, float] = field(default_factory=dict)
-    names: dict[int, float] = field(default_factory=dict)
+    words: dict[str, float] = field(default_factory=dict)
+    names: dict[str, float] = field(default_factory=dict)
     article_count: int = 0
     languages: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     entities: dict[str, int] = field(default_factory=dict)  # readable name -> members naming it
     title: str = ""
     title_rank: tuple = ()  # (not English original, time, id) of the title's article
-    keys: list[int] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     changed: bool = False
     _wn: float = 0.0
     _nn: float = 0.0
@@ -127,7 +127,7 @@ class Clusterer:
         self.window = window
         self.threshold = threshold
         self.stories: dict[str, Story] = {}
-        self._index: dict[int, set[str]] = {}
+        self._index: dict[str, set[str]] = {}
         for s in stories:
             self._put(s)
 

@@ -1,32 +1,31 @@
 """The evidence one article gives for story assignment (pure; no store, no Prefect).
 
-Two channels, both hashed sparse vectors made by scikit-learn's ``HashingVectorizer``
-(fixed 2^20 features, no vocabulary to fit or persist: a story's centroid stored yesterday
-is comparable with today's article, and the result does not depend on what else is in the
-batch):
+Two channels, both sparse vectors of readable features (token -> weight), weighted by how
+rare the token is in English (:func:`rarity`, from the ``wordfreq`` library: a fixed IDF, so
+the weights do not depend on what else is in the batch or the store, and an incremental run
+weighs an article exactly as one big run does):
 
-* **words**: the English text (translated, or original for English articles): lower-cased
-  content words (scikit-learn's English stop words plus newswire filler such as "said",
-  "Monday"), a light plural/possessive stem, title words counted twice; sublinear TF
-  (1 + ln tf), L2-normalised.
+* **words**: the English text (translated, or original for English articles), tokenised by
+  ``wordfreq.tokenize``; words more frequent than 1 in 1,000 English words (Zipf >= 6: "the",
+  "said", "year") and newswire filler ("Monday", "March") dropped; a light plural/possessive
+  stem; title words counted twice; sublinear TF (1 + ln tf) times rarity, L2-normalised.
 * **names**: language-independent entity evidence. The glossary entity ids the names step
   found in the *source* (``name_findings``: a German, a Chinese and an English report about
-  Lavrov and Wang Yi in Tunxi all give ``lavrov``, ``wang_yi``, ``tunxi``), the English forms
+  Lavrov and Wang Yi in Tunxi all give ``@lavrov``, ``@wang_yi``, ``@tunxi``), the English forms
   of the name candidates, and capitalised names and places in the English text (a run of
-  capitalised words inside a sentence, mapped to a glossary id when it is a glossary form;
-  a sentence-initial or headline word counts only when the text also capitalises it
-  mid-sentence). Binary weights, L2-normalised. Unseen English articles have no glossary
-  entries for most of their people and places; the capitalised names carry them.
+  capitalised words, mapped to a glossary id when it is a glossary form; a sentence-initial or
+  headline word counts only when the text also capitalises it mid-sentence). Binary times
+  rarity, L2-normalised. Unseen English articles have no glossary entries for most of their
+  people and places; the capitalised names carry them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-N_FEATURES = 2**20
 
 # Newswire words that say nothing about which event it is.
 NEWS_STOP = frozenset("""
@@ -46,19 +45,12 @@ spokesman spokeswoman ministry minister's director deputy ambassador king queen 
 ms dr sir state news agency office officials official analysts residents
 """.split())
 
-_WORD = re.compile(r"[a-z][a-z'’\-]*[a-z]|\d+(?:[.,]\d+)*")
-_CAP_RUN = re.compile(r"[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*")
+_CAP_RUN = re.compile(r"\b[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”'‘’()\[\]–—-]\s*|\n)\s*$")
 _POSSESSIVE = re.compile(r"['’]s$")
 
 
-def _stopwords() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | NEWS_STOP
-
-
-_STOP: frozenset[str] | None = None
+COMMON_ZIPF = 5.8  # words at least this frequent in English are dropped
 
 
 def stem(word: str) -> str:
@@ -71,13 +63,15 @@ def stem(word: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    global _STOP
-    if _STOP is None:
-        _STOP = _stopwords()
+    from wordfreq import tokenize
+
     out = []
-    for w in _WORD.findall(text.lower()):
-        w = stem(w.strip("'’-"))
-        if len(w) >= 3 and w not in _STOP or (w[:1].isdigit() and len(w) >= 2):
+    for w in tokenize(text, "en"):
+        w = stem(w.strip("'’-."))
+        if w[:1].isdigit():
+            if len(w) >= 2:
+                out.append(w)
+        elif len(w) >= 3 and w not in NEWS_STOP and rarity(w) > RARITY_CEILING - COMMON_ZIPF:
             out.append(w)
     return out
 
@@ -99,9 +93,6 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
                 mid.update(w.lower() for w in words[1 if initial else 0 :])
             runs.append((words, initial))
     out: list[str] = []
-    global _STOP
-    if _STOP is None:
-        _STOP = _stopwords()
     for words, initial in runs:
         i = 0
         while i < len(words):
@@ -115,8 +106,8 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
             else:
                 w = words[i].lower()
                 first = initial and i == 0
-                if (len(w) >= 2 and w not in CAP_STOP and w not in _STOP
-                        and (not first or w in mid)):
+                if (len(w) >= 2 and w not in CAP_STOP and w not in NEWS_STOP
+                        and rarity(w) > RARITY_CEILING - COMMON_ZIPF and (not first or w in mid)):
                     out.append(w)
                 i += 1
     return out
@@ -131,10 +122,10 @@ class Evidence:
     title: str
     lang: str
     source: str
-    words: dict[int, float]
-    names: dict[int, float]
+    words: dict[str, float]
+    names: dict[str, float]
     entities: list[str]  # readable: glossary ids first, then the most frequent other names
-    keys: list[int] = field(default_factory=list)  # retrieval keys (hashed features)
+    keys: list[str] = field(default_factory=list)  # retrieval keys (names, strongest words)
     signature: str = ""
 
 
@@ -186,37 +177,17 @@ def rarity(token: str) -> float:
     return w
 
 
-def _hash_rows(docs: list[list[str]], *, binary: bool) -> list[dict[int, float]]:
-    """Hashed, rarity-weighted, L2-normalised vectors (scikit-learn's FeatureHasher)."""
-    import math
-
-    import numpy as np
-    from sklearn.feature_extraction import FeatureHasher
-
-    weighted = []
-    for doc in docs:
-        tf: dict[str, int] = {}
-        for t in doc:
-            tf[t] = tf.get(t, 0) + 1
-        weighted.append({t: (1.0 if binary else 1.0 + math.log(n)) * rarity(t) for t, n in tf.items()})
-    m = FeatureHasher(n_features=N_FEATURES, input_type="dict", alternate_sign=False).transform(weighted)
-    m = m.tocsr()
-    out = []
-    for i in range(m.shape[0]):
-        lo, hi = m.indptr[i], m.indptr[i + 1]
-        idx, val = m.indices[lo:hi], m.data[lo:hi]
-        norm = float(np.sqrt((val * val).sum())) or 1.0
-        out.append({int(k): float(v) / norm for k, v in zip(idx, val, strict=True)})
-    return out
-
-
-def feature_index(token: str) -> int:
-    """The hashed index of one token (as HashingVectorizer computes it)."""
-    return _hash_rows([[token]], binary=True)[0].popitem()[0]
+def vectorise(doc: list[str], *, binary: bool) -> dict[str, float]:
+    """Rarity-weighted, L2-normalised vector of a token list."""
+    tf: dict[str, int] = {}
+    for t in doc:
+        tf[t] = tf.get(t, 0) + 1
+    vec = {t: (1.0 if binary else 1.0 + math.log(n)) * rarity(t) for t, n in tf.items()}
+    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    return {t: v / norm for t, v in vec.items()}
 
 
 N_KEYS = 12
-NAMES_OUT_OF_WORDS = False
 
 
 def build_evidence(rows, times: dict[str, datetime], forms: dict[str, str]) -> list[Evidence]:
@@ -231,8 +202,7 @@ def build_evidence(rows, times: dict[str, datetime], forms: dict[str, str]) -> l
                 names += [w for w in name_key(c["suggested_en"]).split() if len(w) > 1]
         names += capitalised_names(title, body, forms)
         name_docs.append(names)
-        drop = set(names) if NAMES_OUT_OF_WORDS else set()
-        word_docs.append([w for w in content_words(title) * 2 + content_words(body) if w not in drop])
+        word_docs.append(content_words(title) * 2 + content_words(body))
         ids = sorted({n[1:] for n in names if n.startswith("@")})
         counts: dict[str, int] = {}
         for n in names:
@@ -240,8 +210,8 @@ def build_evidence(rows, times: dict[str, datetime], forms: dict[str, str]) -> l
                 counts[n] = counts.get(n, 0) + 1
         others = sorted(counts, key=lambda n: (-counts[n], n))[:8]
         ents.append(ids + others)
-    words = _hash_rows(word_docs, binary=False)
-    names = _hash_rows(name_docs, binary=True)
+    words = [vectorise(d, binary=False) for d in word_docs]
+    names = [vectorise(d, binary=True) for d in name_docs]
     out = []
     for row, w, n, e in zip(rows, words, names, ents, strict=True):
         title, _ = english_parts(row)
