@@ -139,6 +139,11 @@ class TaskRunnerConfig(_Strict):
     n_workers: int = Field(default=2, ge=1)
 
 
+class StoriesConfig(_Strict):
+    # an article joins a story only within this many hours of the story's first/last article
+    window_hours: float = Field(default=72, gt=0, le=24 * 60)
+
+
 class Settings(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["de", "zh", "zt"])
@@ -152,6 +157,7 @@ class Settings(_Strict):
     schedule: Schedule | None = None
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
+    stories: StoriesConfig = Field(default_factory=StoriesConfig)
     # Set by the loader: relative paths in the file are relative to the file.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -31,7 +31,7 @@ from newsflow.story_text import Evidence
 
 WORDS = 0.5
 NAMES = 0.5
-THRESHOLD = 0.30
+THRESHOLD = 0.33
 MIN_DECAY = 0.6
 KEEP_WORDS = 300
 KEEP_NAMES = 120

@@ -164,15 +164,14 @@ def rarity(token: str) -> float:
     """How much a token says: ``8 - zipf`` (wordfreq's Zipf frequency of the word in English,
     ``log10`` of its count per billion words), i.e. an IDF from a fixed general corpus: the
     same for every batch and order. "the" 0.3, "said" 2, "china" 2.9, "lavrov" 5.3, a name
-    wordfreq has never seen ("tunxi") 8. Glossary ids (``@id``) weigh like an unseen name."""
+    wordfreq has never seen ("tunxi") 8. A glossary id (``@wang_yi``) weighs as its words
+    ("wang yi"): ``@russia`` is as common as "russia"."""
     w = _RARITY.get(token)
     if w is None:
-        if token.startswith("@"):
-            w = RARITY_CEILING
-        else:
-            from wordfreq import zipf_frequency
+        from wordfreq import zipf_frequency
 
-            w = max(RARITY_FLOOR, RARITY_CEILING - zipf_frequency(token, "en"))
+        word = token[1:].replace("_", " ") if token.startswith("@") else token
+        w = max(RARITY_FLOOR, RARITY_CEILING - zipf_frequency(word, "en"))
         _RARITY[token] = w
     return w
 
