@@ -84,16 +84,16 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
     """Name features from English text: glossary ids (``@id``) for glossary forms, else each
     capitalised word (lower-cased) of a name run. See the module docstring for the rules."""
     mid: set[str] = set()
-    runs: list[tuple[list[str], bool]] = []
+    runs: list[tuple[list[str], bool, bool]] = []
     for part, is_title in ((title, True), (body, False)):
         for m in _CAP_RUN.finditer(part):
             words = [_POSSESSIVE.sub("", w).strip("'’-") for w in m.group().split()]
             initial = is_title or bool(_SENTENCE_START.search(part[: m.start()]))
             if not is_title:
                 mid.update(w.lower() for w in words[1 if initial else 0 :])
-            runs.append((words, initial))
+            runs.append((words, initial, is_title))
     out: list[str] = []
-    for words, initial in runs:
+    for words, initial, is_title in runs:
         i = 0
         while i < len(words):
             # longest glossary form starting here
@@ -105,7 +105,7 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
                     break
             else:
                 w = words[i].lower()
-                first = initial and i == 0
+                first = is_title or (initial and i == 0)  # needs a mid-sentence witness
                 if (len(w) >= 2 and w not in CAP_STOP and w not in NEWS_STOP
                         and rarity(w) > RARITY_CEILING - COMMON_ZIPF and (not first or w in mid)):
                     out.append(w)
