@@ -118,6 +118,7 @@ def _templates() -> jinja2.Environment:
     env.filters["htmllang"] = lambda code: HTML_LANG.get(code or "", code or "")
     env.filters["when"] = _when
     env.filters["link"] = views.safe_link
+    env.filters["snippet"] = views.snippet_segments
     return env
 
 

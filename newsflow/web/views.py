@@ -220,6 +220,23 @@ def flag_list(parts: list[Part]) -> list[dict]:
     return out
 
 
+_MATCH = re.compile(r"\[([^\[\]]+)\]")
+
+
+def snippet_segments(snippet: str | None) -> list[tuple[str, bool]]:
+    """A search snippet as (text, is_match) pieces: newsflow.search puts the match in
+    ``[...]``; the template marks those pieces (and escapes all of them)."""
+    out, pos = [], 0
+    for m in _MATCH.finditer(snippet or ""):
+        if m.start() > pos:
+            out.append((snippet[pos : m.start()], False))
+        out.append((m.group(1), True))
+        pos = m.end()
+    if pos < len(snippet or ""):
+        out.append((snippet[pos:], False))
+    return out
+
+
 def article_api(row) -> dict:
     """The article as JSON: the per-article file's fields (report.article_json) plus the
     reader's (review state, flags, story, fetch details)."""
