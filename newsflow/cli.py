@@ -208,8 +208,10 @@ def review(
 
 @models_app.command("list")
 def models_list() -> None:
-    """List installed translation models."""
-    from translators.packages import scan_installed
+    """List installed translation models; mark a folder whose model no longer loads
+    and one that is not used because a higher version of its pair is installed."""
+    from newsflow.errors import ModelError
+    from translators.packages import best_by_pair, check_installed, scan_installed
 
     settings = _settings()
     directory = _models_dir(settings)
@@ -219,8 +221,24 @@ def models_list() -> None:
         err.print(f"warning: {problem}", highlight=False, markup=False)
     if not packages:
         out.print("no models installed (newsflow models install de zh, or --from PATH)")
+    used = best_by_pair(packages)
+    broken = check_installed(packages)  # loads each model and translates a probe sentence
     for p in packages:
-        out.print(f"{p.from_code} -> {p.to_code}  version {p.package_version}  ({p.model_version})  {p.path}")
+        try:
+            version = p.model_version
+        except ModelError:
+            version = "model.bin unreadable"
+        line = f"{p.from_code} -> {p.to_code}  version {p.package_version}  ({version})  {p.path}"
+        best = used[(p.from_code, p.to_code)]
+        if best is not p:
+            line += f"  [not used: version {best.package_version} in {best.path.name} is higher]"
+        if p.path in broken:
+            line += f"  [BROKEN: {broken[p.path]}]"
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    for path, reason in broken.items():
+        err.print(f"warning: {path}: the model no longer loads ({reason}); reinstall it "
+                  "(newsflow models install --from PATH, or from the index)", highlight=False, markup=False,
+                  soft_wrap=True)
 
 
 @models_app.command("install")

@@ -41,9 +41,9 @@ class FetchConfig(_Strict):
     """How newsflow behaves on other people's servers (all HTTP goes through
     :mod:`newsflow.fetch`). The User-Agent sent is ``user_agent`` followed by
     ``(+contact)`` when a contact is set, so site owners can reach the operator.
-    Per host: at most ``per_host_concurrency`` requests at once, their starts at
-    least ``min_delay_seconds`` apart (or the robots.txt Crawl-delay if larger,
-    up to 30 s). ``timeout_seconds`` bounds each request as a whole;
+    Per host: at most ``per_host_concurrency`` requests at once, none starting
+    sooner than ``min_delay_seconds`` (or the robots.txt Crawl-delay if larger, up
+    to 30 s) after the previous request started or was answered. ``timeout_seconds`` bounds each request as a whole;
     ``max_redirects`` hops are followed (each checked against robots.txt);
     a body over ``max_bytes`` is refused, not truncated."""
 
