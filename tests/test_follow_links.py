@@ -189,7 +189,14 @@ def test_follow_links_never_and_always(site):
     assert all(a.fetched_from is None and a.fetch_note is None for a in never.values())
 
 
-def test_auto_keeps_long_feed_content(site, tmp_path):
+def test_auto_does_not_follow_items_with_whole_articles(site):
+    articles = run(feed_source(site, "/feed-full.rss"), MemoryStore())
+    assert articles["full-1"].text.startswith("Der ganze Artikel steht schon im Feed")
+    assert articles["full-1"].fetch_note is None and articles["full-1"].fetched_from is None
+    assert site.paths() == ["/robots.txt", "/feed-full.rss"]
+
+
+def test_always_falls_back_when_the_page_has_less(site, tmp_path):
     # a feed with whole articles in content:encoded is not followed in auto mode
     long_text = "Ein ganzer Artikel steht schon im Feed. " * 20
     feed = tmp_path / "full.xml"

@@ -200,6 +200,7 @@ class PostgresStore(BaseStore):
         return conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8 AS t").fetchone()["t"]
 
     def _columns(self, conn, table: str) -> list[str]:
-        rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-                            "AND table_schema = current_schema() ORDER BY ordinal_position", (table,))
-        return [r["column_name"] for r in rows.fetchall()]
+        # pg_attribute, not information_schema (~20 ms a query): every task opens a store
+        rows = conn.execute("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (table,))
+        return [r["attname"] for r in rows.fetchall()]

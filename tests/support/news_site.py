@@ -220,6 +220,15 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/feed.rss":
             return self._conditional(rss(site.base, site.feed_version), "application/rss+xml",
                                      f'"rss-v{site.feed_version}"')
+        if path == "/feed-full.rss":  # whole articles in the feed: nothing to follow
+            text = "Der ganze Artikel steht schon im Feed, mit allen Absätzen. " * 12
+            item = (f"<item><guid>full-1</guid><title>Ganz</title><link>{site.base}/de/radwege.html</link>"
+                    f"<description>Kurz.</description><content:encoded><![CDATA[<p>{text}</p>]]>"
+                    "</content:encoded></item>")
+            body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+                    'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>'
+                    f"{item}</channel></rss>").encode()
+            return self._send(200, body, "application/rss+xml")
         if path == "/feed.atom":
             return self._conditional(atom(site.base), "application/atom+xml", '"atom-v1"')
         if path in ARTICLES or path == "/de/radwege-2.html":
