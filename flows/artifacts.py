@@ -1,17 +1,27 @@
 """Publish a run's report to the Prefect UI as keyed artifacts (each key keeps
 a history across runs): a Markdown summary, a table of name problems, a table
-of pending articles and a link to the report file."""
+of pending articles and a link to the report file.
+
+Everything from sources is escaped (the Prefect UI renders Markdown in the summary
+and in table cells): the summary comes escaped from ``report_markdown``, table
+cells go through :func:`newsflow.markdown.escape_markdown` here."""
 
 from __future__ import annotations
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+from newsflow.markdown import escape_markdown
 from newsflow.report import RunReport, report_markdown
 
 SUMMARY_KEY = "newsflow-run-summary"
 NAME_PROBLEMS_KEY = "newsflow-name-problems"
 PENDING_KEY = "newsflow-pending-articles"
 REPORT_LINK_KEY = "newsflow-report"
+
+
+def _cells(rows: list[dict]) -> list[dict]:
+    """Table rows with every value as escaped one-line Markdown text."""
+    return [{k: escape_markdown(v, inline=True) for k, v in row.items()} for row in rows]
 
 
 def publish(report: RunReport, report_path: str | None) -> None:
@@ -26,7 +36,7 @@ def publish(report: RunReport, report_path: str | None) -> None:
     ]
     create_table_artifact(
         key=NAME_PROBLEMS_KEY,
-        table=problems or [{"article": "", "title": "", "entity": "", "status": "none", "found": "",
+        table=_cells(problems) or [{"article": "", "title": "", "entity": "", "status": "none", "found": "",
                             "fixed_to": ""}],
         description=f"{len(problems)} name problems (wrong spellings fixed, missing names)",
     )
@@ -39,7 +49,7 @@ def publish(report: RunReport, report_path: str | None) -> None:
     ]
     create_table_artifact(
         key=PENDING_KEY,
-        table=pending or [{"article": "", "lang": "", "title": "", "reason": "none pending"}],
+        table=_cells(pending) or [{"article": "", "lang": "", "title": "", "reason": "none pending"}],
         description=f"{len(report.pending)} pending and {len(report.failed)} failed articles",
     )
     if report_path:

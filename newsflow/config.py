@@ -41,9 +41,9 @@ class FetchConfig(_Strict):
     """How newsflow behaves on other people's servers (all HTTP goes through
     :mod:`newsflow.fetch`). The User-Agent sent is ``user_agent`` followed by
     ``(+contact)`` when a contact is set, so site owners can reach the operator.
-    Per host: at most ``per_host_concurrency`` requests at once, their starts at
-    least ``min_delay_seconds`` apart (or the robots.txt Crawl-delay if larger,
-    up to 30 s). ``timeout_seconds`` bounds each request as a whole;
+    Per host: at most ``per_host_concurrency`` requests at once, none starting
+    sooner than ``min_delay_seconds`` (or the robots.txt Crawl-delay if larger, up
+    to 30 s) after the previous request started or was answered. ``timeout_seconds`` bounds each request as a whole;
     ``max_redirects`` hops are followed (each checked against robots.txt);
     a body over ``max_bytes`` is refused, not truncated."""
 
@@ -166,6 +166,11 @@ class TaskRunnerConfig(_Strict):
     n_workers: int = Field(default=2, ge=1)
 
 
+class StoriesConfig(_Strict):
+    # an article joins a story only within this many hours of the story's first/last article
+    window_hours: float = Field(default=72, gt=0, le=24 * 60)
+
+
 class WebConfig(_Strict):
     """The reader (`newsflow web`). ``base_url``: where the reader is reachable (e.g.
     ``https://news.example.org/reader``); when set, the run summary artifact links
@@ -188,6 +193,7 @@ class Settings(_Strict):
     schedule: Schedule | None = None
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
+    stories: StoriesConfig = Field(default_factory=StoriesConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     # Set by the loader: relative paths in the file are relative to the file.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from newsflow.article import Article, RawArticle, StoredArticle
 from newsflow.clean import clean_article
 from newsflow.detect import detect_article
-from translators.packages import InstalledPackage
+from translators.installed import InstalledPackage, best_by_pair
 
 TARGET = "en"
 # A paragraph inside a foreign-language article that is itself confidently
@@ -48,7 +48,7 @@ def route_for(lang: str, installed: list[InstalledPackage], enabled: list[str]) 
         return Route(lang, reason="language could not be detected reliably")
     if lang not in enabled:
         return Route(lang, reason=f"language '{lang}' is not enabled (config 'languages': {', '.join(enabled)})")
-    by_pair = {(p.from_code, p.to_code): p for p in installed}
+    by_pair = best_by_pair(installed)  # several versions of a pair: the highest
     if (lang, TARGET) in by_pair:
         return Route(lang, package=by_pair[(lang, TARGET)])
     if lang == "zt" and ("zh", TARGET) in by_pair:
@@ -357,6 +357,10 @@ def base_row(article: Article, status: str, run_id: str, reason: str | None = No
         paragraph_langs=list(article.paragraph_langs),
         last_run=run_id,
         first_run=run_id,
+        fetched_from=article.fetched_from,
+        fetch_note=article.fetch_note,
+        author=article.author,
+        source_updated=article.source_updated,
     )
 
 

@@ -82,6 +82,7 @@ class Thresholds:
     char_run: int = 8  # one character (or a 2-3 character unit) repeated this often: "!!!!!!!!"
     # wrong-language: detection confidence needed, and the English-word share that skips detection.
     detect_confidence: float = 0.7
+    detect_confidence_no_english: float = 0.3
     english_share: float = 0.2
 
 
@@ -102,7 +103,8 @@ ENGLISH_CUES = frozenset(
 GERMAN_CUES = frozenset(
     "der die das und ist nicht mit von den dem des ein eine einen einer sich auf für zu im "
     "auch wird werden wurde hat haben sind war nach bei aus dass wie oder aber noch nur vor "
-    "zum zur über sagte sei seine ihre dieser diese mehr wir ich sie er es".split())
+    "zum zur über sagte sei seine ihre dieser diese mehr wir ich sie er es".split()) - {"war"}
+_NAME_PARTICLES = frozenset({"von", "der", "zu", "vom", "den"})  # Ursula von der Leyen
 # An output that ends on one of these stopped mid-sentence.
 _DANGLING = frozenset(
     "the a an of and or but with from by its their his our your my than into between whose".split())
@@ -165,7 +167,8 @@ def check_untranslated(source: str, translation: str, lang: str, t: Thresholds =
     # Names, acronyms and numbers come back verbatim in good translations; ordinary words do
     # not. Lower-case words are never names in German (nouns are capitalised, so they need
     # the detector to say the output is still the source language).
-    ordinary = sum(1 for w in kept if w[0].islower() and w.lower() not in ENGLISH_CUES)
+    ordinary = sum(1 for w in kept if w[0].islower() and w.lower() not in ENGLISH_CUES
+                   and w not in _NAME_PARTICLES)
     if ordinary == 0:
         return []
     similarity = SequenceMatcher(None, source.lower(), translation.lower()).ratio()
@@ -220,25 +223,54 @@ def check_wrong_language(translation: str, lang: str, t: Thresholds = DEFAULTS,
         return [flag("wrong-language", f"{foreign} of {letters} letters are in a non-Latin script")]
     if lang not in ("zh", "zt") and han_count(text) / max(1, letters) >= 0.3:
         return [flag("wrong-language", "the output is Chinese")]
-    ws = [w.lower() for w in words(text)]
+    raw = words(text)
+    ws = [w.lower() for w in raw]
     if len(ws) < 3:
         return []
     english = sum(w in ENGLISH_CUES for w in ws)
-    german = sum(w in GERMAN_CUES for w in ws)
-    if german >= 2 and german > english:
+    german = _german_cues(raw, source)
+    if german >= 2 and german >= english:
         return [flag("wrong-language", f"German words left in the output ({german} German, "
                      f"{english} English function words)")]
     if english / len(ws) >= t.english_share or len(ws) < 5:
         return []
     # Names, places and numbers alone ("Bundesliga: Bayern - Dortmund 2:1") say nothing about
     # the language: the detector is asked only about text with ordinary (lower-case) words.
-    if sum(1 for w in words(text) if w[0].islower() and len(w) > 1) < 3:
+    if sum(1 for w in words(text) if w[0].islower() and len(w) > 1 and w not in _NAME_PARTICLES) < 3:
         return []
     detected = detect_text(text)
-    if detected.lang not in ("en", "und") and detected.confidence >= t.detect_confidence:
+    # without a single English function word in 5+ words, a weaker answer is enough
+    needed = t.detect_confidence if english else t.detect_confidence_no_english
+    if detected.lang not in ("en", "und") and detected.confidence >= needed:
         return [flag("wrong-language", f"the output reads as '{detected.lang}' "
                      f"(confidence {detected.confidence:.2f}), not English")]
     return []
+
+
+def _german_cues(raw: list[str], source: str) -> int:
+    """German function words in the output, except where names use them: the article of a name
+    kept as the source writes it ("Die Zeit", "Der Spiegel": a capitalised article and word,
+    both in the source), particles inside a name ("Ursula von der Leyen"), and the English verb
+    "die" (German "die" comes before a capitalised noun)."""
+    folded = source.lower()
+    count = 0
+    for i, w in enumerate(raw):
+        low = w.lower()
+        if low not in GERMAN_CUES:
+            continue
+        nxt = raw[i + 1] if i + 1 < len(raw) else ""
+        if w[0].isupper() and nxt[:1].isupper() and f"{w} {nxt}".lower() in folded:
+            continue
+        if low in _NAME_PARTICLES and w[0].islower() and i > 0 and raw[i - 1][0].isupper():
+            j = i + 1
+            while j < len(raw) and raw[j] in _NAME_PARTICLES:
+                j += 1
+            if j < len(raw) and raw[j][0].isupper() and raw[i - 1].lower() not in GERMAN_CUES:
+                continue
+        if w == "die" and not nxt[:1].isupper():
+            continue
+        count += 1
+    return count
 
 
 def _is_english(text: str) -> bool:

@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from newsflow.errors import ModelError
-from translators.packages import InstalledPackage
+from translators.installed import InstalledPackage
 from translators.segment import segment_paragraphs, split_long
+from translators.tokenizers import load_tokenizer
 
 if TYPE_CHECKING:
     from newsflow.config import QualityConfig, TranslationConfig
@@ -109,6 +110,12 @@ class EngineOptions:
             max_decoding_length=config.max_decoding_length,
             **extra,
         )
+
+    def __post_init__(self) -> None:
+        # hashable and comparable however it was given (a dict, or JSON lists from a worker spec)
+        table = self.low_confidence.items() if isinstance(self.low_confidence, dict) else self.low_confidence
+        object.__setattr__(self, "low_confidence",
+                           tuple(sorted((str(k), float(v)) for k, v in table)))
 
     def threshold_for(self, model_id: str) -> float:
         """The low-confidence threshold of this model (its own, else ``default``)."""
@@ -210,57 +217,6 @@ class MemorySentenceCache:
         return len(self._data)
 
 
-# --- Tokenizers ---------------------------------------------------------------
-
-
-class _SentencePieceTokenizer:
-    def __init__(self, model_file: Path) -> None:
-        import sentencepiece
-
-        self._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
-
-    def encode(self, text: str) -> list[str]:
-        return self._sp.encode(text, out_type=str)
-
-    def decode(self, tokens: list[str]) -> str:
-        # Like argostranslate: decode_pieces keeps byte-fallback pieces readable;
-        # a stray "▁" (a piece the model knows but SentencePiece does not) is a space.
-        return self._sp.decode_pieces(tokens).replace("▁", " ")
-
-
-class _BpeTokenizer:
-    """sacremoses + subword-nmt BPE codes, as argostranslate's BPETokenizer does it."""
-
-    def __init__(self, model_file: Path, from_code: str, to_code: str) -> None:
-        from argostranslate.apply_bpe import BPE
-        from sacremoses.normalize import MosesPunctNormalizer
-        from sacremoses.tokenize import MosesDetokenizer, MosesTokenizer
-
-        self._tokenizer = MosesTokenizer(from_code)
-        self._detokenizer = MosesDetokenizer(to_code)
-        self._normalizer = MosesPunctNormalizer(from_code)
-        with open(model_file, encoding="utf-8") as fh:
-            self._bpe = BPE(fh)
-
-    def encode(self, text: str) -> list[str]:
-        normalized = self._normalizer.normalize(text)
-        tokenized = " ".join(self._tokenizer.tokenize(normalized))
-        return self._bpe.segment_tokens(tokenized.strip("\r\n ").split(" "))
-
-    def decode(self, tokens: list[str]) -> str:
-        return self._detokenizer.detokenize(" ".join(tokens).replace("@@ ", "").split(" "))
-
-
-def _load_tokenizer(package: InstalledPackage):
-    path = package.tokenizer_path
-    try:
-        if package.tokenizer == "bpe":
-            return _BpeTokenizer(path, package.from_code, package.to_code)
-        return _SentencePieceTokenizer(path)
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot load the tokenizer: {exc}") from None
-
-
 # --- Engine -----------------------------------------------------------------
 
 
@@ -281,7 +237,7 @@ class Engine:
             self.model_key += (f"@re{opts.redecode_beam}-rp{opts.repetition_penalty:g}"
                                f"-nr{opts.no_repeat_ngram_size}-lc{self.low_confidence:g}"
                                f"-max{opts.redecode_max_share:g}")
-        self._tokenizer = _load_tokenizer(package)
+        self._tokenizer = load_tokenizer(package)
         inter, intra = self.options.resolved_threads()
         self._workers = inter
         try:
