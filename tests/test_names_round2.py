@@ -368,6 +368,8 @@ MANGLED = [
     ("zh", "习近平表示", "xi jinping said", "xi_jinping", ["xi jinping"], "Xi Jinping said"),
     ("zh", "习近平表示", "Xi jinping said", "xi_jinping", ["Xi jinping"], "Xi Jinping said"),
     ("de", "in Moskau", "in moscow", "moscow", ["moscow"], "in Moscow"),
+    ("zh", "在香港", "in hong kong", "hong_kong", ["hong kong"], "in Hong Kong"),
+    ("de", "Der Kreml teilte mit", "The kremlin said", "kremlin", ["kremlin"], "The Kremlin said"),
     # Pinyin with tone marks left in
     ("zh", "王毅表示", "Wáng Yì said", "wang_yi", ["Wáng Yì"], "Wang Yi said"),
     ("zh", "习近平表示", "Xí Jìnpíng said", "xi_jinping", ["Xí Jìnpíng"], "Xi Jinping said"),
@@ -412,6 +414,8 @@ def test_mangling_is_wrong_and_fixed(glossary, lang, source, translation, entity
         ("de", "Von der Leyen", "Von der Leyen"),
         ("zh", "在黄山", "in Huangshan"),
         ("zh", "王毅和王立", "Wang Yi and Wang Li"),
+        ("de", "Osteuropa", "eastern Europe"),  # a style of capitals, not an error
+        ("de", "Russisches Außenministerium", "the Russian foreign ministry"),
     ],
 )
 def test_right_spellings_stay_ok(lang, source, translation):
@@ -423,7 +427,19 @@ def test_right_spellings_stay_ok(lang, source, translation):
         "  - id: vdl\n    en: [von der Leyen, Von der Leyen]\n    de: [von der Leyen]\n"
         "  - id: huangshan\n    type: place\n    en: [Huangshan]\n    zh: [黄山]\n"
         "  - id: wang_yi\n    en: [Wang Yi]\n    zh: [王毅]\n"
+        "  - id: eastern_europe\n    type: place\n    en: [Eastern Europe]\n    de: [Osteuropa]\n"
+        "  - id: mfa\n    type: org\n    en: [Russian Foreign Ministry]\n"
+        "    de: [Russisches Außenministerium]\n"
     )
     report = check_names(glossary, lang, source, translation)
     assert report.corrected == translation
     assert all(f.status == "ok" for f in report.findings), report.findings
+
+
+def test_the_segmenter_cache_goes_where_it_is_told(monkeypatch, tmp_path):
+    from newsflow.names import segment
+
+    monkeypatch.setenv("NEWSFLOW_CACHE_DIR", str(tmp_path))
+    assert segment.cache_dir() == tmp_path / "jieba"
+    monkeypatch.delenv("NEWSFLOW_CACHE_DIR")
+    assert segment.cache_dir().name == "jieba" and "newsflow-" in str(segment.cache_dir())
