@@ -315,6 +315,18 @@ def test_healthz_static_and_urls(tmp_path, client_for):
     assert article_url("https://r.example", "de:1") == "https://r.example/articles/de%3A1"
 
 
+def test_stories_links_for_the_run_summary():
+    from newsflow.web import stories_links_markdown
+
+    stories = [{"id": "st-1", "title": f"Lavrov [x](javascript:y) {HOSTILE}", "languages": ["de", "zh"],
+                "article_count": 3}]
+    assert stories_links_markdown(stories, None) == ""
+    assert stories_links_markdown([], "https://r.example") == ""
+    md = stories_links_markdown(stories, "https://r.example/")
+    assert "](<https://r.example/stories/st-1>) (de, zh · 3 articles)" in md
+    assert "<script>" not in md and "\\[x\\](javascript:y)" in md
+
+
 def test_web_config_key(tmp_path):
     s = settings_for(tmp_path, extra="web: {base_url: 'https://reader.example'}\n")
     assert s.web.base_url == "https://reader.example"
