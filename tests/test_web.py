@@ -1,4 +1,5 @@
 """The reader (`newsflow web`) in-process: every route, escaping of hostile feed input,
+# ruff: noqa: F811 - the PostgreSQL fixtures are imported from tests/support/postgres.py
 pagination, filters, 404s, a missing and a locked store, the JSON routes, and that the
 reader never writes (SQLite read-only URI; PostgreSQL read-only transactions)."""
 
@@ -367,8 +368,9 @@ def test_review_page_and_api(tmp_path, client_for):
 def _story_store(s, n: int = 70):
     """n articles in n distinct stories (distinct entities, days apart) plus one German and one
     Chinese report of the same event, assigned by the real story code."""
-    from newsflow.store import open_store
     from newsflow.stories import assign
+
+    from newsflow.store import open_store
 
     rows = [article(i, title=f"Bericht {i}", title_en=f"Report {HOSTILE} number {i}",
                     original_text=f"Ereignis {i} in Stadt{i}.", translation=f"Event {i} in town{i}.",
@@ -437,6 +439,7 @@ def test_story_page_and_api(tmp_path, client_for):
 @needs_stories
 def test_search_page_and_api_match_the_cli_function(tmp_path, client_for):
     from newsflow.search import search
+
     from newsflow.store import open_store
 
     s = settings_for(tmp_path)
