@@ -1,7 +1,7 @@
 """The reader (`newsflow web`) in-process: every route, escaping of hostile feed input,
-# ruff: noqa: F811 - the PostgreSQL fixtures are imported from tests/support/postgres.py
 pagination, filters, 404s, a missing and a locked store, the JSON routes, and that the
 reader never writes (SQLite read-only URI; PostgreSQL read-only transactions)."""
+# ruff: noqa: F811 - the PostgreSQL fixtures are imported from tests/support/postgres.py
 
 from __future__ import annotations
 
