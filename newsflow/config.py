@@ -166,6 +166,11 @@ class TaskRunnerConfig(_Strict):
     n_workers: int = Field(default=2, ge=1)
 
 
+class StoriesConfig(_Strict):
+    # an article joins a story only within this many hours of the story's first/last article
+    window_hours: float = Field(default=72, gt=0, le=24 * 60)
+
+
 class WebConfig(_Strict):
     """The reader (`newsflow web`). ``base_url``: where the reader is reachable (e.g.
     ``https://news.example.org/reader``); when set, the run summary artifact links
@@ -188,6 +193,7 @@ class Settings(_Strict):
     schedule: Schedule | None = None
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
+    stories: StoriesConfig = Field(default_factory=StoriesConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     # Set by the loader: relative paths in the file are relative to the file.
     base_dir: Path = Field(default=Path("."), exclude=True)

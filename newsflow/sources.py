@@ -119,8 +119,8 @@ def _read_feed(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArtic
     pages = _page_states(store, [item.article.url for item in items
                                  if item.article.id in stored and item.article.url])
     for followed in complete_items(source, items, remote=remote, stored=stored, page_state=pages):
-        if followed.page_url and followed.validators is not None:
-            _put_state(store, followed.page_url, {"validators": followed.validators})
+        if followed.page_url and followed.state is not None:
+            _put_state(store, followed.page_url, followed.state)
         yield followed.article
     if remote:
         _put_state(store, state_key, {"url": source.url, "validators": payload.validators,
@@ -211,8 +211,8 @@ def _page_states(store, urls: list[str]) -> dict[str, dict]:
     states = {}
     for url in urls:
         state = _get_state(store, url)
-        if state and state.get("validators"):
-            states[url] = state["validators"]
+        if state:
+            states[url] = state
     return states
 
 
