@@ -91,6 +91,24 @@ class TaskRunnerConfig(_Strict):
     n_workers: int = Field(default=2, ge=1)
 
 
+class RunConfig(_Strict):
+    """How a run walks its backlog (``newsflow/run.py``).
+
+    ``chunk_articles``: after planning, work goes in chunks of this many articles; each
+    chunk is translated (one engine call per language), checked, stored and written
+    before the next starts, so a killed run keeps every finished chunk and memory
+    depends on this number, not on the backlog. 200 articles of ~9 sentences are
+    ~1,800 sentences: enough for full engine batches, small enough to lose little.
+    ``spool_dir``: where planned work waits for its chunk (default: ``spool`` next to
+    the SQLite database); with Dask workers on other machines, a folder they share.
+    ``lease_seconds``: how long a claim holds without renewal (renewed while alive).
+    """
+
+    chunk_articles: int = Field(default=200, ge=1)
+    spool_dir: Path | None = None
+    lease_seconds: float = Field(default=3600, gt=0)
+
+
 class Settings(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["de", "zh", "zt"])
@@ -103,6 +121,7 @@ class Settings(_Strict):
     output_dir: Path = Path("output")
     schedule: Schedule | None = None
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
     # Set by the loader: relative paths in the file are relative to the file.
     base_dir: Path = Field(default=Path("."), exclude=True)
 
