@@ -22,8 +22,9 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
-from newsflow import errors, run
+from newsflow import run
 from newsflow.config import Settings, SourceConfig, load_settings
+from newsflow.errors import TransientSourceError
 from newsflow.report import RunReport
 from newsflow.store import open_store
 from newsflow.work import LeaseKeeper
@@ -41,15 +42,15 @@ class RunParameters(BaseModel):
     dry_run: bool = Field(default=False, description="Fetch, detect and plan; load no model, store and write nothing")
 
 
-def _retry_source(task, task_run, state) -> bool:
-    """Transient source errors retry; permanent ones (a missing file, a 404) fail at once."""
+def only_transient(task, task_run, state) -> bool:
+    """Retry a source only for failures that may pass (timeouts, 5xx, 429: a
+    TransientSourceError); a missing file, a 404 or a broken feed fails at once."""
     try:
         state.result()
-    except Exception as exc:
-        transient = getattr(errors, "TransientSourceError", None)
-        if transient is None:  # before sources distinguish them: retry all, as before
-            return True
-        return isinstance(exc, transient) or not isinstance(exc, errors.NewsflowError)
+    except TransientSourceError:
+        return True
+    except BaseException:
+        return False
     return False
 
 
@@ -67,7 +68,7 @@ def start_run(ctx: run.RunContext) -> list[str]:
 
 
 @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
-      retry_condition_fn=_retry_source, cache_policy=NO_CACHE, task_run_name="intake-{source.name}")
+      retry_condition_fn=only_transient, cache_policy=NO_CACHE, task_run_name="intake-{source.name}")
 def intake_source(ctx: run.RunContext, source: SourceConfig) -> run.Intake:
     with _store(ctx.settings, read_only=ctx.dry_run) as store:
         return run.intake(ctx, source, store, run.installed_packages(ctx.settings))

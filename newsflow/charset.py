@@ -9,11 +9,14 @@ charsets a language plausibly uses) with its own tests (``tests/test_sources.py`
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 
 import charset_normalizer
 
 from newsflow.errors import SourceError
+
+log = logging.getLogger("newsflow.sources")
 
 
 class DecodeError(SourceError):
@@ -208,3 +211,21 @@ def _detect(data: bytes, lang: str | None) -> tuple[str, str] | None:
             return decoded
     best = results.best()
     return _try(data, codec_name(best.encoding) or best.encoding) if best else None
+
+
+def decode_payload(payload, lang: str | None) -> tuple[str, str]:
+    """:func:`decode_text` for a :class:`newsflow.fetch.Payload` (its header charset
+    declared), logging the charset used and any declaration the bytes contradict."""
+    text, charset = decode_text(payload.data, payload.charset, lang)
+    declared = codec_name(payload.charset) or next(iter(declared_charsets(payload.data)), None)
+    used = codec_name(charset)
+    if declared and used != declared and used not in SUPERSETS.get(declared, ()):
+        log.warning(
+            "%s: declared charset %s does not fit the bytes; decoded as %s",
+            payload.location,
+            codecs.lookup(declared).name,
+            charset,
+        )
+    else:
+        log.debug("%s: decoded as %s", payload.location, charset)
+    return text, charset

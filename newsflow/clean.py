@@ -419,4 +419,8 @@ def clean_article(raw: RawArticle, full_page: bool | None = None) -> Article:
         published=raw.published,
         expected_lang=raw.expected_lang,
         error=error,
+        fetched_from=raw.fetched_from,
+        fetch_note=raw.fetch_note,
+        author=raw.author,
+        source_updated=raw.source_updated,
     )

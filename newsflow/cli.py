@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -85,29 +84,6 @@ def _models_dir(settings: Settings) -> Path:
     return packages_dir(settings.resolve(settings.models_dir) if settings.models_dir else None)
 
 
-def _read_jsonl(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
-    fh = sys.stdin if str(path) == "-" else None
-    try:
-        lines = fh.readlines() if fh else path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsflowError(f"{path}: cannot read: {exc}") from None
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            raise NewsflowError(f"{path}:{lineno}: empty line (one JSON object per line expected)")
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise NewsflowError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
-        if not isinstance(obj, dict):
-            raise NewsflowError(f"{path}:{lineno}: expected a JSON object")
-        for key in required:
-            if key not in obj:
-                raise NewsflowError(f"{path}:{lineno}: missing key '{key}'")
-        if "text" in required and not isinstance(obj["text"], str):
-            raise NewsflowError(f"{path}:{lineno}: key 'text' must be a string")
-        yield lineno, obj
-
-
 def _emit(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
@@ -117,14 +93,11 @@ def detect(
     jsonl: Annotated[Path, typer.Option("--jsonl", help='File of {"id", "text"} lines ("-" for stdin).')],
 ) -> None:
     """Detect the language of each line: writes {"id", "lang", "confidence"} lines, in order."""
-    from newsflow.detect import detect_jsonl
+    from newsflow.detect import DETECT_RULES, detect_record
+    from newsflow.jsonl import read_jsonl
 
-    try:
-        text = sys.stdin.read() if str(jsonl) == "-" else jsonl.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsflowError(f"{jsonl}: cannot read: {exc}") from None
-    for result in detect_jsonl(text.splitlines(), origin=str(jsonl)):
-        _emit(result)
+    for record in read_jsonl(jsonl, **DETECT_RULES):  # all validated before anything is written
+        _emit(detect_record(record))
 
 
 @app.command()
@@ -148,7 +121,9 @@ def translate(
     route = route_for(from_lang, list_installed(_models_dir(settings)), [from_lang])
     if route.package is None:
         raise NewsflowError(f"cannot translate from '{from_lang}': {route.reason}")
-    records = [obj for _, obj in _read_jsonl(jsonl, ("id", "text"))]
+    from newsflow.jsonl import read_jsonl
+
+    records = read_jsonl(jsonl, required=("id", "text"), strings=("text",))
     engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
     # the run's store (SQLite, or PostgreSQL with database_url) shares its sentence cache
     store = open_store(settings) if settings.translation.sentence_cache else None
@@ -172,6 +147,33 @@ def translate(
     finally:
         if store:
             store.close()
+
+
+# --- quality (issue 14) -------------------------------------------------------
+
+quality_app = typer.Typer(help="Check translations for output a reader should not rely on.",
+                          no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
+
+
+@quality_app.command("check")
+def quality_check(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help='File of {"id", "lang", "source", "translation"} '
+                                        'lines, lang de, zh or zt ("-" for stdin).')],
+) -> None:
+    """Flag each pair: writes {"id", "flags": [{"kind", "detail"}], "needs_review"} lines, in order.
+
+    The checks are heuristics (README "Quality flags"); the model score check needs the
+    pipeline, so low-confidence never appears here."""
+    from newsflow.jsonl import read_jsonl
+    from newsflow.quality import check_pair, needs_review
+
+    records = read_jsonl(jsonl, required=("id", "lang", "source", "translation"),
+                         strings=("lang", "source", "translation"),
+                         choices={"lang": ("de", "zh", "zt")})
+    for rec in records:
+        flags = check_pair(rec["source"], rec["translation"], rec["lang"])
+        _emit({"id": rec["id"], "flags": flags, "needs_review": needs_review(flags)})
 
 
 @models_app.command("list")
@@ -301,6 +303,38 @@ def serve() -> None:
     deployments = build_deployments(_configured_flow(translate_news, settings), settings, state.config_path)
     err.print(f"serving {', '.join(d.name for d in deployments)} against {url}", highlight=False)
     prefect_serve(*deployments)
+
+
+# -- web (the reader) ----------------------------------------------------------
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default: put a "
+                                           "reverse proxy with authentication in front to share it).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8470,
+) -> None:
+    """Serve the read-only reader: stories, articles beside their original, search, review."""
+    settings = _settings()
+    from newsflow.web.readonly import describe
+
+    try:
+        import uvicorn
+
+        from newsflow.web.app import create_app
+    except ImportError as exc:
+        raise NewsflowError(f"the reader needs FastAPI, Jinja2 and uvicorn: {exc}") from None
+    import socket
+
+    try:  # one clear line for a port in use (uvicorn would log and exit on its own)
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise NewsflowError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    application = create_app(settings)
+    err.print(f"newsflow reader on http://{host}:{port}/ (read-only: {describe(settings)})",
+              highlight=False, markup=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
 
 
 def _configured_flow(flow, settings: Settings):

@@ -37,6 +37,37 @@ class Schedule(_Strict):
         return self
 
 
+class FetchConfig(_Strict):
+    """How newsflow behaves on other people's servers (all HTTP goes through
+    :mod:`newsflow.fetch`). The User-Agent sent is ``user_agent`` followed by
+    ``(+contact)`` when a contact is set, so site owners can reach the operator.
+    Per host: at most ``per_host_concurrency`` requests at once, their starts at
+    least ``min_delay_seconds`` apart (or the robots.txt Crawl-delay if larger,
+    up to 30 s). ``timeout_seconds`` bounds each request as a whole;
+    ``max_redirects`` hops are followed (each checked against robots.txt);
+    a body over ``max_bytes`` is refused, not truncated."""
+
+    user_agent: str = "newsflow/0.2 (offline news translation)"
+    contact: str | None = None
+    per_host_concurrency: int = Field(default=2, ge=1, le=16)
+    min_delay_seconds: float = Field(default=1.0, ge=0)
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+
+    @field_validator("user_agent")
+    @classmethod
+    def _names_newsflow(cls, value: str) -> str:
+        if "newsflow" not in value.lower():
+            raise ValueError("the User-Agent must name newsflow (e.g. 'newsflow/0.2 (my-site)')")
+        return value
+
+    @property
+    def agent(self) -> str:
+        """The User-Agent header sent."""
+        return f"{self.user_agent} (+{self.contact})" if self.contact else self.user_agent
+
+
 class SourceConfig(_Strict):
     """One news source.
 
@@ -45,6 +76,13 @@ class SourceConfig(_Strict):
     kind ``pages``: ``pages`` lists http(s) URLs or file paths of HTML pages.
     ``lang`` is the language the source is expected to publish in; detection
     uses it only to break ties.
+
+    ``follow_links`` (feeds): ``auto`` follows an item's link when the feed
+    carries only a short text (under :data:`newsflow.feeds.FOLLOW_BELOW_CHARS`
+    characters) and the feed was fetched over http(s) -- a feed read from a file
+    is a snapshot taken as it is; ``always`` follows every item with a link;
+    ``never`` keeps the feed's text. ``fetch`` overrides keys of the top-level
+    ``fetch`` settings for this source (merged over them by :class:`Settings`).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -56,6 +94,16 @@ class SourceConfig(_Strict):
     enabled: bool = True
     schedule: Schedule | None = None
     timeout_seconds: float = Field(default=20.0, gt=0)
+    follow_links: Literal["auto", "always", "never"] = "auto"
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+
+    @property
+    def fetch_settings(self) -> FetchConfig:
+        """The fetch settings for this source; a ``timeout_seconds`` given on the
+        source itself wins over ``fetch.timeout_seconds``."""
+        if "timeout_seconds" in self.model_fields_set:
+            return self.fetch.model_copy(update={"timeout_seconds": self.timeout_seconds})
+        return self.fetch
 
     @model_validator(mode="after")
     def _location(self) -> SourceConfig:
@@ -109,6 +157,14 @@ class RunConfig(_Strict):
     lease_seconds: float = Field(default=3600, gt=0)
 
 
+class WebConfig(_Strict):
+    """The reader (`newsflow web`). ``base_url``: where the reader is reachable (e.g.
+    ``https://news.example.org/reader``); when set, the run summary artifact links
+    each story to its reader page."""
+
+    base_url: str | None = Field(default=None, pattern=r"^https?://")
+
+
 class Settings(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["de", "zh", "zt"])
@@ -122,8 +178,33 @@ class Settings(_Strict):
     schedule: Schedule | None = None
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     # Set by the loader: relative paths in the file are relative to the file.
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fetch_into_sources(cls, data):
+        """Every source gets the top-level ``fetch`` settings, its own ``fetch`` keys
+        merged over them (so read_source needs nothing but the source)."""
+        if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+            return data
+        common = data.get("fetch") or {}
+        if not isinstance(common, dict):
+            return data  # the field validator names the problem
+        try:
+            FetchConfig.model_validate(common)
+        except ValidationError:
+            return data  # reported once, at 'fetch.<key>', not at every source
+        sources = []
+        for source in data["sources"]:
+            if isinstance(source, dict):
+                own = source.get("fetch") or {}
+                if isinstance(own, dict):
+                    source = {**source, "fetch": {**common, **own}}
+            sources.append(source)
+        return {**data, "sources": sources}
 
     @field_validator("sources")
     @classmethod

@@ -29,7 +29,6 @@ script a character is in, and Simplified vs Traditional, live in :mod:`newsflow.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 import threading
@@ -37,7 +36,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from newsflow.errors import NewsflowError
 from newsflow.han import (
     chinese_variant,
     chinese_variant_counts,
@@ -540,34 +538,32 @@ def detect_jsonl(lines: Iterable[str], origin: str = "<stdin>") -> Iterator[dict
 
     Each line must be a JSON object with "id" (any JSON value, passed through) and "text" (a
     string; "" gives 'und' with 0.0). An optional "expected" or "lang_hint" (string or null)
-    breaks ties. Lines holding only whitespace carry no record and are skipped (so a trailing
-    empty line is fine). Anything else -- invalid JSON, not an object, "id" or "text" missing,
-    "text" not a string, a hint that is not a string -- raises NewsflowError
-    "<origin>:<line>: <what is wrong>" when that line is reached (records before it have been
-    yielded).
+    breaks ties. Lines are read by :mod:`newsflow.jsonl` (the rules every JSONL command
+    shares: blank lines skipped but counted, a BOM dropped, a bad line raises
+    ``<origin>:<line>: <what is wrong>`` when it is reached).
     """
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{origin}:{lineno}"
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise NewsflowError(f"{where}: invalid JSON ({exc})") from None
-        if not isinstance(record, dict):
-            raise NewsflowError(f"{where}: expected a JSON object, got {_json_type(record)}")
-        for key in ("id", "text"):
-            if key not in record:
-                raise NewsflowError(f'{where}: missing key "{key}"')
-        text = record["text"]
-        if not isinstance(text, str):
-            raise NewsflowError(f'{where}: "text" must be a string, got {_json_type(text)}')
-        hint_key = "expected" if "expected" in record else "lang_hint"
-        hint = record.get(hint_key)
-        if hint is not None and not isinstance(hint, str):
-            raise NewsflowError(f'{where}: "{hint_key}" must be a string, got {_json_type(hint)}')
-        detection = detect_text(text, hint)
-        yield {"id": record["id"], "lang": detection.lang, "confidence": detection.confidence}
+    from newsflow.jsonl import iter_records
+
+    for _, record in iter_records(lines, origin, **DETECT_RULES):
+        yield detect_record(record)
+
+
+def _check_hint(record: dict) -> str | None:
+    hint_key = "expected" if "expected" in record else "lang_hint"
+    hint = record.get(hint_key)
+    if hint is not None and not isinstance(hint, str):
+        return f"key '{hint_key}' must be a string or null, got {_json_type(hint)}"
+    return None
+
+
+DETECT_RULES = {"required": ("id", "text"), "strings": ("text",), "check": _check_hint}
+
+
+def detect_record(record: dict) -> dict:
+    """``{"id", "lang", "confidence"}`` for one validated detect record."""
+    hint = record.get("expected" if "expected" in record else "lang_hint")
+    detection = detect_text(record["text"], hint)
+    return {"id": record["id"], "lang": detection.lang, "confidence": detection.confidence}
 
 
 def _json_type(value: object) -> str:

@@ -1,24 +1,69 @@
-"""The one module that opens network connections.
+"""The one module that opens network connections, and does so politely.
 
 Everything else (feed parsing, HTML extraction, cleaning) works on bytes and
-strings, so tests replace :func:`fetch_bytes` (``monkeypatch.setattr(fetch,
-"fetch_bytes", ...)``) or point it at a loopback server, and Prefect can retry
-"load" (this module) separately from "parse".
+strings. :func:`get` is the entry point; :func:`fetch_bytes` is the older
+two-argument form (tests replace it with ``monkeypatch.setattr(fetch,
+"fetch_bytes", ...)`` for :func:`newsflow.sources.load_source`).
+
+Politeness, per host (scheme, host and port), shared by every source and thread
+of the process:
+
+* robots.txt is read once per host per run (:func:`begin_run` starts a run; the
+  copy also expires after :data:`ROBOTS_TTL` seconds for processes that never
+  call it) and obeyed for every request, redirects included (RFC 9309 rules,
+  :mod:`newsflow.robots`). A robots.txt answering 4xx allows everything; one
+  that cannot be fetched (timeout, 5xx) disallows everything for now, a
+  transient error, as the RFC asks.
+* at most ``per_host_concurrency`` requests at once; their starts at least
+  ``min_delay_seconds`` apart (the robots.txt ``Crawl-delay`` if larger, capped).
+* ``Retry-After`` on 429/503: no request to that host before then. A wait up to
+  the request timeout is waited out and the request made once more; a longer one
+  raises :class:`TransientSourceError` carrying ``retry_after``.
+* each request has one deadline for connect, headers and body together
+  (``timeout_seconds``), at most ``max_redirects`` hops, and a body over
+  ``max_bytes`` is refused (decompressed size, so gzip bombs stop too).
+
+Errors are one line ``"<url>: <reason>"``: :class:`TransientSourceError` for what
+may pass (timeouts, connection errors, 408/429/5xx), :class:`SourceError` for the
+rest (404/410 and other 4xx, too large, too many redirects, disallowed by robots.txt).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import email.utils
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from email.message import Message
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from newsflow.errors import SourceError
+from newsflow.config import FetchConfig
+from newsflow.errors import SourceError, TransientSourceError
+from newsflow.robots import ALLOW_ALL, DISALLOW_ALL, Robots, parse_robots
 
-USER_AGENT = "newsflow/0.1"
+log = logging.getLogger("newsflow.fetch")
+
+DEFAULTS = FetchConfig()
+USER_AGENT = DEFAULTS.agent
 # A news page or feed is well under a megabyte; 20 MB means something is wrong
 # (a video, an endless stream), and we refuse rather than keep a truncated copy.
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = DEFAULTS.max_bytes
+ROBOTS_TTL = 3600.0  # seconds a robots.txt is kept when no run boundary says otherwise
+ROBOTS_UNREACHABLE_TTL = 60.0  # a robots.txt that could not be read is tried again after this
+MAX_CRAWL_DELAY = 30.0
+ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: at least 500 KiB must be read
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+
+
+class Disallowed(SourceError):
+    """robots.txt of the host disallows the URL for our user agent."""
 
 
 @dataclass
@@ -35,6 +80,10 @@ class Payload:
     into a failed article. ``skipped`` marks files a folder source does not
     handle (wrong extension, hidden); they carry their reason in ``error`` and
     produce no article, but are returned so callers can list them.
+
+    HTTP answers also carry ``final_url`` (after redirects), the validators
+    ``etag`` / ``last_modified`` for the next conditional request, and
+    ``not_modified`` (a 304: ``data`` is empty, what was stored stands).
     """
 
     location: str
@@ -43,6 +92,10 @@ class Payload:
     key: str | None = None
     error: str | None = None
     skipped: bool = False
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
 
     def __post_init__(self) -> None:
         if self.key is None:
@@ -60,57 +113,302 @@ class Payload:
             return None
         return charset.strip().strip("'\"").lower() or None
 
+    @property
+    def validators(self) -> dict[str, str]:
+        """``{"etag": ..., "last_modified": ...}`` as far as the server sent them."""
+        return {k: v for k, v in (("etag", self.etag), ("last_modified", self.last_modified)) if v}
+
 
 def is_url(location: str) -> bool:
     return location.lower().startswith(("http://", "https://"))
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split()) or "unknown error"
 
 
-def fetch_bytes(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> Payload:
-    """GET ``url`` (redirects followed) and return its body and Content-Type.
+# --------------------------------------------------------------------------- per-host state
 
-    Raises :class:`SourceError` ``"<url>: <reason>"`` on a timeout, a refused or
-    failed connection, an HTTP error status, or a body over ``max_bytes``.
-    """
-    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+
+@dataclass
+class _Host:
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    active: int = 0
+    next_start: float = 0.0  # monotonic time before which no request may start
+    robots: Robots | None = None
+    robots_until: float = 0.0
+    robots_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_hosts: dict[str, _Host] = {}
+_hosts_lock = threading.Lock()
+_run = 0  # bumped by begin_run(); robots copies of an older run are read again
+
+
+def begin_run() -> None:
+    """Start a new run: every host's robots.txt is read again on first use."""
+    global _run
+    with _hosts_lock:
+        _run += 1
+        for host in _hosts.values():
+            host.robots_until = 0.0
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _host(url: str) -> _Host:
+    key = _host_key(url)
+    with _hosts_lock:
+        host = _hosts.get(key)
+        if host is None:
+            host = _hosts[key] = _Host()
+        return host
+
+
+@contextmanager
+def _slot(host: _Host, config: FetchConfig, url: str) -> Iterator[None]:
+    """Hold one of the host's concurrent-request slots, started no sooner than the
+    minimum delay after the previous request to the host. A host that asked for a
+    longer pause (Retry-After) than one request may take is not waited for."""
+    crawl_delay = host.robots.crawl_delay if host.robots and host.robots.crawl_delay else 0.0
+    delay = max(config.min_delay_seconds, min(crawl_delay, MAX_CRAWL_DELAY))
+    with host.cond:
+        while host.active >= config.per_host_concurrency:
+            host.cond.wait()
+        now = time.monotonic()
+        start = max(now, host.next_start)
+        if start - now > max(config.timeout_seconds, delay):
+            wait = start - now
+            raise TransientSourceError(f"{url}: the host asked for a pause (Retry-After): "
+                                       f"{wait:.0f} s left", retry_after=wait)
+        host.active += 1
+        host.next_start = start + delay
     try:
-        with httpx.Client(follow_redirects=True, timeout=timeout, headers=headers) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    reason = response.reason_phrase or ""
-                    raise SourceError(f"{url}: HTTP {response.status_code} {reason}".rstrip())
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise SourceError(
-                        f"{url}: response too large ({int(declared)} bytes, limit {max_bytes})"
-                    )
-                chunks: list[bytes] = []
-                size = 0
-                # iter_bytes yields decompressed data, so the cap also stops gzip bombs.
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise SourceError(
-                            f"{url}: response too large (over {max_bytes} bytes, refused)"
-                        )
-                    chunks.append(chunk)
-                return Payload(
-                    location=url,
-                    data=b"".join(chunks),
-                    content_type=response.headers.get("content-type"),
-                )
-    except SourceError:
-        raise
-    except httpx.TimeoutException:
-        raise SourceError(f"{url}: timed out after {timeout:g} s") from None
-    except httpx.ConnectError as exc:
-        raise SourceError(f"{url}: cannot connect: {_one_line(exc)}") from None
-    except httpx.TooManyRedirects:
-        raise SourceError(f"{url}: too many redirects") from None
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        raise SourceError(f"{url}: invalid URL: {_one_line(exc)}") from None
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{url}: {type(exc).__name__}: {_one_line(exc)}") from None
+        wait = start - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        yield
+    finally:
+        with host.cond:
+            host.active -= 1
+            host.cond.notify()
+
+
+def _hold_off(host: _Host, seconds: float) -> None:
+    """Retry-After: no request to the host starts in the next ``seconds``."""
+    with host.cond:
+        host.next_start = max(host.next_start, time.monotonic() + seconds)
+
+
+# --------------------------------------------------------------------------- HTTP client
+
+_client: httpx.Client | None = None
+_client_pid = 0
+_client_lock = threading.Lock()
+
+
+def _http() -> httpx.Client:
+    """One connection pool per process (keep-alive is politer than a new connection
+    per request); made again after a fork."""
+    global _client, _client_pid
+    with _client_lock:
+        if _client is None or _client_pid != os.getpid():
+            _client = httpx.Client(follow_redirects=False, trust_env=False,
+                                   limits=httpx.Limits(max_connections=64))
+            _client_pid = os.getpid()
+        return _client
+
+
+@dataclass
+class _Answer:
+    status: int
+    reason: str
+    headers: httpx.Headers
+    data: bytes
+    url: str = ""  # the URL that answered (after redirects)
+
+
+def _request(url: str, headers: dict[str, str], config: FetchConfig, max_bytes: int) -> _Answer:
+    """One GET inside the host's slot, bounded by ``timeout_seconds`` as a whole
+    (connect, headers and body), counted from when the slot is taken."""
+    host = _host(url)
+    with _slot(host, config, url):
+        deadline = time.monotonic() + config.timeout_seconds
+        timeout = httpx.Timeout(config.timeout_seconds)
+        with _http().stream("GET", url, headers=headers, timeout=timeout) as response:
+            data = b""
+            if response.status_code == 200:
+                data = _read_body(response, url, deadline, max_bytes)
+            return _Answer(response.status_code, response.reason_phrase or "", response.headers,
+                           data, url)
+
+
+def _read_body(response: httpx.Response, url: str, deadline: float, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise SourceError(f"{url}: response too large ({int(declared)} bytes, limit {max_bytes})")
+    chunks: list[bytes] = []
+    size = 0
+    # iter_bytes yields decompressed data, so the cap also stops gzip bombs.
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise SourceError(f"{url}: response too large (over {max_bytes} bytes, refused)")
+        if time.monotonic() > deadline:  # a server trickling bytes slower than the timeout
+            raise httpx.ReadTimeout("body not complete before the deadline")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = (headers.get("retry-after") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+# --------------------------------------------------------------------------- robots.txt
+
+
+def _robots(url: str, config: FetchConfig) -> Robots:
+    host = _host(url)
+    with host.robots_lock:  # one read per host, however many threads ask at once
+        if host.robots is not None and time.monotonic() < host.robots_until:
+            return host.robots
+        parts = urlsplit(url)
+        robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        headers = {"User-Agent": config.agent, "Accept": "text/plain, */*"}
+        try:
+            answer = _follow(robots_url, headers, config, ROBOTS_MAX_BYTES, check=False)
+        except TransientSourceError as exc:
+            # RFC 9309 2.3.1.4: unreachable means "assume complete disallow"; tried again soon.
+            host.robots, host.robots_until = DISALLOW_ALL, time.monotonic() + ROBOTS_UNREACHABLE_TTL
+            reason = str(exc).removeprefix(f"{robots_url}: ")
+            raise TransientSourceError(f"{url}: {reason} (reading robots.txt)",
+                                       retry_after=exc.retry_after) from None
+        except SourceError as exc:  # a redirect loop, too large: no usable robots.txt
+            log.warning("%s: %s; treated as no robots.txt", robots_url, exc)
+            answer = _Answer(404, "", httpx.Headers(), b"")
+        ttl = ROBOTS_TTL
+        if answer.status == 200:
+            rules = parse_robots(answer.data.decode("utf-8", "replace"), _product(config))
+        elif 400 <= answer.status < 500 and answer.status not in (408, 429):
+            rules = ALLOW_ALL  # RFC 9309 2.3.1.3: "unavailable" means no rules
+        else:
+            rules, ttl = DISALLOW_ALL, ROBOTS_UNREACHABLE_TTL
+            host.robots, host.robots_until = rules, time.monotonic() + ttl
+            raise TransientSourceError(f"{url}: robots.txt of the host unreachable: "
+                                       f"HTTP {answer.status}")
+        host.robots, host.robots_until = rules, time.monotonic() + ttl
+        return rules
+
+
+def _product(config: FetchConfig) -> str:
+    """The product token robots.txt groups are matched against ("newsflow")."""
+    return config.user_agent.split("/")[0].split()[0].lower() or "newsflow"
+
+
+# --------------------------------------------------------------------------- GET
+
+
+def _follow(url: str, headers: dict[str, str], config: FetchConfig, max_bytes: int,
+            check: bool = True) -> _Answer:
+    """GET with redirects followed by hand: each hop counted, checked against robots.txt
+    and a loop detected. Raises SourceError / TransientSourceError."""
+    seen = {url}
+    current = url
+    for _ in range(config.max_redirects + 1):
+        if check and not _robots(current, config).allowed(current):
+            where = "" if current == url else f" (redirected to {current})"
+            raise Disallowed(f"{url}: disallowed by robots.txt{where}")
+        try:
+            answer = _request(current, headers, config, max_bytes)
+        except SourceError:
+            raise
+        except httpx.TimeoutException:
+            raise TransientSourceError(f"{url}: timed out after {config.timeout_seconds:g} s") from None
+        except httpx.ConnectError as exc:
+            raise TransientSourceError(f"{url}: cannot connect: {_one_line(exc)}") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise SourceError(f"{url}: invalid URL: {_one_line(exc)}") from None
+        except httpx.TransportError as exc:  # reset, protocol error, proxy...
+            raise TransientSourceError(f"{url}: {type(exc).__name__}: {_one_line(exc)}") from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{url}: {type(exc).__name__}: {_one_line(exc)}") from None
+        location = answer.headers.get("location")
+        if answer.status not in REDIRECT_STATUS or not location:
+            return answer
+        nxt = urljoin(current, location)
+        if not is_url(nxt):
+            raise SourceError(f"{url}: redirected to a non-HTTP location {nxt}")
+        if nxt in seen:
+            raise SourceError(f"{url}: redirect loop ({current} -> {nxt})")
+        seen.add(nxt)
+        current = nxt
+    raise SourceError(f"{url}: too many redirects (limit {config.max_redirects})")
+
+
+def get(url: str, config: FetchConfig | None = None, *, etag: str | None = None,
+        last_modified: str | None = None, max_bytes: int | None = None,
+        accept: str = "*/*") -> Payload:
+    """GET ``url`` politely (module docstring); a conditional request when ``etag`` or
+    ``last_modified`` (the previous answer's validators) are given.
+
+    Returns the body as bytes with its Content-Type, the final URL and the new
+    validators; a 304 comes back as ``not_modified=True`` with no data. Raises
+    :class:`TransientSourceError` or :class:`SourceError` (one line naming ``url``).
+    """
+    if not is_url(url):
+        raise SourceError(f"{url}: invalid URL: only http and https are fetched")
+    config = config or DEFAULTS
+    limit = max_bytes if max_bytes is not None else config.max_bytes
+    headers = {"User-Agent": config.agent, "Accept": accept}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    for attempt in (1, 2):
+        answer = _follow(url, headers, config, limit)
+        status = answer.status
+        if status in (200, 304):
+            return Payload(
+                location=url,
+                data=answer.data,
+                content_type=answer.headers.get("content-type"),
+                final_url=answer.url,
+                etag=answer.headers.get("etag"),
+                last_modified=answer.headers.get("last-modified"),
+                not_modified=status == 304,
+            )
+        message = f"{url}: HTTP {status} {answer.reason}".rstrip()
+        wait = _retry_after(answer.headers) if status in (429, 503) else None
+        if wait is not None:
+            _hold_off(_host(answer.url), wait)
+            if attempt == 1 and wait <= config.timeout_seconds:
+                log.info("%s: HTTP %d, Retry-After %.0f s: waiting, then once more", url, status, wait)
+                continue
+            raise TransientSourceError(f"{message} (Retry-After {wait:.0f} s)", retry_after=wait)
+        if status in TRANSIENT_STATUS:
+            raise TransientSourceError(message)
+        if 200 < status < 300:
+            raise SourceError(f"{message}: not a document")
+        raise SourceError(message)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def fetch_bytes(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> Payload:
+    """:func:`get` with the default settings but this ``timeout`` and ``max_bytes``."""
+    config = DEFAULTS.model_copy(update={"timeout_seconds": timeout})
+    return get(url, config, max_bytes=max_bytes)

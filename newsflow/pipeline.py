@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from newsflow.article import Article, RawArticle
+from newsflow.article import Article, RawArticle, StoredArticle
 from newsflow.clean import clean_article
 from newsflow.detect import detect_article
-from newsflow.store import StoredArticle
 from translators.packages import InstalledPackage
 
 TARGET = "en"
@@ -104,7 +103,7 @@ def detect_languages(
             article.paragraph_langs = [d.lang for d in per_par]
             article.paragraph_confidence = [d.confidence for d in per_par]
         except Exception as exc:  # a bug on one odd input must not fail the whole run
-            articles[i] = _uncleanable(article, exc)
+            articles[i] = _uncleanable(article, exc, "language detection failed")
     return articles
 
 
@@ -113,7 +112,9 @@ def prepare_articles(raws: list[RawArticle]) -> list[Article]:
     return detect_languages(clean_articles(raws))
 
 
-def _uncleanable(item: RawArticle | Article, exc: Exception) -> Article:
+def _uncleanable(item: RawArticle | Article, exc: Exception,
+                 step: str = "could not be cleaned") -> Article:
+    """The article kept, without text, failed with ``step`` and the exception as its reason."""
     return Article(
         id=item.id,
         source=item.source,
@@ -122,7 +123,7 @@ def _uncleanable(item: RawArticle | Article, exc: Exception) -> Article:
         url=item.url,
         published=item.published,
         expected_lang=item.expected_lang,
-        error=f"could not be cleaned: {type(exc).__name__}: {' '.join(str(exc).split())}",
+        error=f"{step}: {type(exc).__name__}: {' '.join(str(exc).split())}",
     )
 
 
@@ -305,8 +306,12 @@ def base_row(article: Article, status: str, run_id: str, reason: str | None = No
     )
 
 
-def translated_row(t: Translated, names: NamesResult, run_id: str) -> StoredArticle:
+def translated_row(t: Translated, names: NamesResult, run_id: str,
+                   glossary_digest: str | None = None) -> StoredArticle:
+    """``glossary_digest``: the digest of the glossary ``names`` was checked against
+    (:func:`newsflow.recheck.glossary_digest`; None without a glossary)."""
     row = base_row(t.article, "translated", run_id)
+    row.glossary_digest = glossary_digest
     row.title_en = names.title
     row.translation = "\n\n".join(names.paragraphs)
     row.raw_translation = "\n\n".join([t.title_en, *t.paragraphs_en])
@@ -327,8 +332,10 @@ def translated_row(t: Translated, names: NamesResult, run_id: str) -> StoredArti
     return row
 
 
-def passthrough_row(article: Article, names: NamesResult, run_id: str) -> StoredArticle:
+def passthrough_row(article: Article, names: NamesResult, run_id: str,
+                    glossary_digest: str | None = None) -> StoredArticle:
     row = base_row(article, "passed-through", run_id)
+    row.glossary_digest = glossary_digest
     row.title_en = names.title
     row.translation = "\n\n".join(names.paragraphs)
     row.raw_translation = article.text

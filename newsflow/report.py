@@ -20,8 +20,9 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from newsflow.article import StoredArticle
 from newsflow.errors import NewsflowError
-from newsflow.store import StoredArticle, process_alive
+from newsflow.store.schema import process_alive
 
 # Temp files carry their writer (host and pid) so a later run can tell the leftovers of a
 # killed writer (removed) from a file another live run is writing right now (kept).

@@ -31,7 +31,6 @@ sees the new model version or text). An article never translated is ``failed``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -106,10 +105,8 @@ def make_context(settings: Settings, run_id: str, *, languages: list[str] | None
 
 def glossary_digest(path: str) -> str:
     """sha256 of the glossary file's content (what each stored article was checked against)."""
-    try:
-        from newsflow.recheck import glossary_digest as digest
-    except ImportError:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    from newsflow.recheck import glossary_digest as digest
+
     return digest(path)
 
 
@@ -124,8 +121,8 @@ def installed_packages(settings: Settings):
 
 def start(ctx: RunContext, store) -> list[str]:
     """Mark dead runs crashed, record this run, make the spool. Returns the crashed runs."""
-    crashed = list(store.mark_crashed_runs()) if hasattr(store, "mark_crashed_runs") else []
-    store.start_run(ctx.run_id)
+    crashed = list(store.mark_crashed_runs())
+    store.start_run(ctx.run_id, ctx.settings.run.lease_seconds)
     spool = Path(ctx.spool)
     remove_stale_spools(spool.parent)
     spool.mkdir(parents=True, exist_ok=True)
@@ -288,8 +285,7 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
     with timed("claim"):
         articles = load_spool(paths)
         res.articles = len(articles)
-        if hasattr(store, "renew"):
-            store.renew(ctx.run_id, settings.run.lease_seconds)
+        store.renew(ctx.run_id, settings.run.lease_seconds)
         owned = store.claim([a.id for a in articles], ctx.run_id, lease_seconds=settings.run.lease_seconds)
         mine = [a for a in articles if a.id in owned]
         res.in_progress = len(articles) - len(mine)
@@ -325,14 +321,11 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
     with timed("names"):
         for t in translated:
             names = pipeline.apply_names(glossary, t.article.lang, t.article, t.title_en, t.paragraphs_en)
-            rows.append(pipeline.translated_row(t, names, ctx.run_id))
+            rows.append(pipeline.translated_row(t, names, ctx.run_id, ctx.glossary_digest))
         del translated
         for art in plan.passthrough:
             names = pipeline.apply_names(glossary, "en", art, art.title, art.paragraphs)
-            rows.append(pipeline.passthrough_row(art, names, ctx.run_id))
-        for row in rows:
-            if row.status in ("translated", "passed-through"):
-                row.glossary_digest = ctx.glossary_digest
+            rows.append(pipeline.passthrough_row(art, names, ctx.run_id, ctx.glossary_digest))
         rows += [pipeline.base_row(a, "pending", ctx.run_id, reason) for a, reason in plan.pending]
         rows += [pipeline.base_row(a, "failed", ctx.run_id, reason) for a, reason in plan.failed]
     to_write = [pipeline.merge_for_write(r, stored.get(r.id)) for r in rows if pipeline.changed(r, stored.get(r.id))]
@@ -492,13 +485,10 @@ def _repair_files(ctx: RunContext, store, lists: list[str], warnings: list[str])
 
 def _recheck(ctx: RunContext, store, warnings: list[str]) -> list[dict]:
     """Glossary edits reach stored articles (``newsflow.recheck.recheck_stored``): names are
-    re-checked on the stored raw model output, no re-translation; their files are rewritten."""
-    if ctx.glossary_path is None:
-        return []
-    try:
-        from newsflow.recheck import recheck_stored
-    except ImportError:
-        return []
+    re-checked on the stored raw model output, no re-translation; their files are rewritten.
+    Rows this run wrote carry the current digest and are not re-checked."""
+    from newsflow.recheck import recheck_stored
+
     rows = recheck_stored(store, _load_glossary(ctx.glossary_path), ctx.glossary_digest)
     try:
         write_article_files(ctx.output_dir, rows)

@@ -1,50 +1,218 @@
-"""Sources: load bytes (I/O), then parse them into :class:`RawArticle` records (pure).
+"""Sources: read what a configured source points at and yield :class:`RawArticle` records.
 
-The two steps are separate so a Prefect task can retry a flaky download
-without re-parsing, and so parsing is tested from bytes alone:
+:func:`read_source` is the entry point the run calls: it fetches (conditional
+requests, validators kept in the store per source), parses, follows feed items'
+links (:mod:`newsflow.feeds`) and yields articles lazily -- a folder is read and
+parsed file by file. The older two-step form stays for callers and tests that
+want bytes first:
 
 * :func:`load_source` reads files or calls :func:`newsflow.fetch.fetch_bytes`
-  (the only network access) and returns :class:`~newsflow.fetch.Payload` objects.
+  and returns :class:`~newsflow.fetch.Payload` objects;
 * :func:`parse_payloads` turns payloads into raw articles; it opens nothing.
-* :func:`newsflow.charset.decode_text` is the one place bytes become text for every format
-  except feeds (feedparser decodes those, told the charset we settled on).
 
-Failure policy: a whole source that cannot be read (missing path, feed down,
-malformed feed) raises :class:`SourceError`. A single item that cannot be read
-or decoded (one page of several, a bad JSON line, undecodable bytes) becomes a
-``RawArticle`` with ``error`` set, so it is stored as failed instead of vanishing.
-Warnings that do not stop anything (a feed with XML errors whose entries were
-still read, a guessed charset, skipped files) go to the ``newsflow.sources``
-logger; Prefect shows them when that logger is listed in
-``PREFECT_LOGGING_EXTRA_LOGGERS``.
+:func:`newsflow.charset.decode_text` is the one place bytes become text for every
+format except feeds (feedparser decodes those, told the charset we settled on).
+All HTTP goes through :mod:`newsflow.fetch` (robots.txt, per-host limits).
+
+Failure policy: a whole source that cannot be read raises. Permanent causes (a
+missing path, HTTP 404/410, a malformed feed) raise :class:`SourceError` and are
+not worth retrying; causes that may pass (timeouts, connection errors, HTTP 5xx,
+429) raise :class:`~newsflow.errors.TransientSourceError`, the only kind the flow
+retries. A single item that cannot be read or decoded (one page of several, a
+bad JSON line, undecodable bytes) becomes a ``RawArticle`` with ``error`` set, so
+it is stored as failed instead of vanishing; a feed item whose page cannot be had
+keeps the feed's text with a ``fetch_note``. Warnings that do not stop anything
+go to the ``newsflow.sources`` logger; Prefect shows them when that logger is
+listed in ``PREFECT_LOGGING_EXTRA_LOGGERS``.
 """
 
 from __future__ import annotations
 
-import codecs
-import hashlib
 import json
 import logging
 import os
 import re
-import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import feedparser
-
 from newsflow import fetch
-from newsflow.article import RawArticle
-from newsflow.charset import SUPERSETS, DecodeError, codec_name, declared_charsets, decode_text
-from newsflow.clean import html_title_and_date, html_to_plain_line, looks_like_html
+from newsflow.article import RawArticle, stable_id
+from newsflow.charset import DecodeError, decode_payload, decode_text  # noqa: F401 - re-exported
+from newsflow.clean import html_title_and_date, looks_like_html
 from newsflow.config import SourceConfig
-from newsflow.errors import SourceError
+from newsflow.errors import SourceError, TransientSourceError
+from newsflow.feeds import FEED_ACCEPT, PAGE_ACCEPT, complete_items, parse_feed, parse_feed_items
 from newsflow.fetch import Payload, is_url
 
 log = logging.getLogger("newsflow.sources")
 
 FOLDER_EXTENSIONS = (".txt", ".html", ".htm", ".json", ".jsonl")
-HTML_TYPES = ("text/html", "application/xhtml+xml")
+__all__ = ["DecodeError", "decode_text", "load_source", "parse_feed", "parse_payloads",
+           "read_source"]
+
+
+# --------------------------------------------------------------------------- read_source
+
+
+def read_source(source: SourceConfig, base_dir: Path, store=None) -> Iterator[RawArticle]:
+    """Yield the articles of ``source``, fetched, parsed and completed, one at a time.
+
+    ``store`` (optional) is an open store: ``get_many`` tells which feed items are
+    already stored (they are not fetched again, see :mod:`newsflow.feeds`) and
+    ``get_source_state`` / ``put_source_state`` keep each feed's and page's
+    validators for conditional requests. A feed answering 304 yields nothing (what
+    is stored stands). The store is used only from the calling thread.
+
+    Raises (on first iteration for a feed) :class:`SourceError` for a source that
+    cannot be read for good and :class:`TransientSourceError` for one that may work
+    on a later try. Every article is returned with lone surrogates scrubbed.
+    """
+    if source.kind == "folder":
+        assert source.path is not None  # SourceConfig guarantees it
+        articles = _read_folder(source, _resolve(source.path, base_dir))
+    elif source.kind == "feed":
+        articles = _read_feed(source, base_dir, store)
+    else:
+        articles = _read_pages(source, base_dir, store)
+    for article in articles:
+        yield _without_surrogates(article)
+
+
+def _read_folder(source: SourceConfig, root: Path) -> Iterator[RawArticle]:
+    for path, rel, skipped in _folder_entries(source, root):
+        if skipped:
+            log.warning("source '%s': skipped %s: %s", source.name, path, skipped)
+            continue
+        payload = _read_file(path, key=rel)
+        if payload.error:
+            yield _failed(source, rel, payload.error)
+        else:
+            yield from parse_folder_file(source, payload)
+
+
+def _read_feed(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArticle]:
+    assert source.url is not None
+    remote = is_url(source.url)
+    state_key = source.name
+    state = _get_state(store, state_key) if remote else None
+    if remote:
+        validators = {}
+        if state and state.get("url") == source.url and _all_stored(store, state.get("ids", [])):
+            validators = state.get("validators") or {}
+        try:
+            payload = fetch.get(source.url, source.fetch_settings, accept=FEED_ACCEPT,
+                                etag=validators.get("etag"),
+                                last_modified=validators.get("last_modified"))
+        except SourceError as exc:
+            raise _prefixed(source, exc) from None
+        if payload.not_modified:
+            log.info("source '%s': %s not modified (304); stored articles stand",
+                     source.name, source.url)
+            return
+    else:
+        payload = _load_one(source, source.url, base_dir, source.fetch_settings.timeout_seconds)
+    items = parse_feed_items(source, payload)
+    ids = [item.article.id for item in items]
+    stored = _get_many(store, ids)
+    pages = _page_states(store, [item.article.url for item in items
+                                 if item.article.id in stored and item.article.url])
+    for followed in complete_items(source, items, remote=remote, stored=stored, page_state=pages):
+        if followed.page_url and followed.validators is not None:
+            _put_state(store, followed.page_url, {"validators": followed.validators})
+        yield followed.article
+    if remote:
+        _put_state(store, state_key, {"url": source.url, "validators": payload.validators,
+                                      "ids": ids})
+
+
+def _read_pages(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArticle]:
+    """Each page (fetched with its validators when the store holds its article); a page
+    answering 304 yields its stored text. Raises when every page failed."""
+    pages = source.pages or []
+    stored = _get_many(store, [stable_id(source.name, page) for page in pages])
+    results: list[RawArticle] = []
+    errors: list[SourceError] = []
+    for page in pages:
+        row = stored.get(stable_id(source.name, page))
+        try:
+            if is_url(page):
+                state = (_get_state(store, page) or {}) if row is not None else {}
+                validators = state.get("validators") or {}
+                payload = fetch.get(page, source.fetch_settings, accept=PAGE_ACCEPT,
+                                    etag=validators.get("etag"),
+                                    last_modified=validators.get("last_modified"))
+                payload.key = page
+                if payload.validators:
+                    _put_state(store, page, {"validators": payload.validators})
+                if payload.not_modified and row is not None:
+                    results.append(_stored_page(source, page, row))
+                    continue
+            else:
+                payload = _load_one(source, page, base_dir, source.fetch_settings.timeout_seconds)
+        except SourceError as exc:
+            errors.append(exc)
+            prefixed = exc if str(exc).startswith(f"source '{source.name}': ") \
+                else _prefixed(source, exc)
+            results.append(_failed(source, page, str(prefixed)))
+            continue
+        results.append(parse_page(source, payload))
+    if pages and len(errors) == len(pages):
+        more = f" (and {len(errors) - 1} more pages failed)" if len(errors) > 1 else ""
+        cls = TransientSourceError if any(isinstance(e, TransientSourceError) for e in errors) \
+            else SourceError
+        raise cls(f"{results[0].error}{more}")
+    yield from results
+
+
+def _stored_page(source: SourceConfig, page: str, row) -> RawArticle:
+    return RawArticle(source=source.name, key=page, title=row.title, body=row.original_text,
+                      url=page, published=row.published, expected_lang=source.lang,
+                      author=getattr(row, "author", None))
+
+
+def _prefixed(source: SourceConfig, exc: SourceError) -> SourceError:
+    """The same kind of error (transient or not), its message naming the source."""
+    message = f"source '{source.name}': {exc}"
+    if isinstance(exc, TransientSourceError):
+        return TransientSourceError(message, exc.retry_after)
+    return type(exc)(message) if type(exc) is not DecodeError else SourceError(message)
+
+
+# The store is optional and the state methods arrive with the store package: every use
+# goes through these, which do nothing without them.
+
+
+def _get_many(store, ids: list[str]) -> dict:
+    if store is None or not ids:
+        return {}
+    return store.get_many(ids)
+
+
+def _all_stored(store, ids: list[str]) -> bool:
+    """Whether every item of the feed's previous answer is in the store: otherwise
+    (a run that died before storing them) the feed is asked for unconditionally."""
+    return store is not None and len(_get_many(store, ids)) == len(set(ids))
+
+
+def _get_state(store, key: str) -> dict | None:
+    getter = getattr(store, "get_source_state", None)
+    return getter(key) if getter else None
+
+
+def _put_state(store, key: str, value: dict) -> None:
+    putter = getattr(store, "put_source_state", None)
+    if putter:
+        putter(key, value)
+
+
+def _page_states(store, urls: list[str]) -> dict[str, dict]:
+    states = {}
+    for url in urls:
+        state = _get_state(store, url)
+        if state and state.get("validators"):
+            states[url] = state["validators"]
+    return states
 
 
 # --------------------------------------------------------------------------- loading (I/O)
@@ -67,15 +235,18 @@ def load_source(source: SourceConfig, base_dir: Path) -> list[Payload]:
         return _load_folder(source, _resolve(source.path, base_dir))
     pages = source.pages or []
     payloads: list[Payload] = []
+    errors: list[SourceError] = []
     for page in pages:
         try:
             payloads.append(_load_one(source, page, base_dir, timeout))
         except SourceError as exc:
+            errors.append(exc)
             payloads.append(Payload(location=page, error=str(exc)))
-    failed = [p for p in payloads if p.error]
-    if payloads and len(failed) == len(payloads):
-        more = f" (and {len(failed) - 1} more pages failed)" if len(failed) > 1 else ""
-        raise SourceError(f"{failed[0].error}{more}")
+    if payloads and len(errors) == len(payloads):
+        more = f" (and {len(errors) - 1} more pages failed)" if len(errors) > 1 else ""
+        cls = TransientSourceError if any(isinstance(e, TransientSourceError) for e in errors) \
+            else SourceError
+        raise cls(f"{errors[0]}{more}")
     return payloads
 
 
@@ -92,7 +263,7 @@ def _load_one(source: SourceConfig, location: str, base_dir: Path, timeout: floa
         try:
             payload = fetch.fetch_bytes(location, timeout)
         except SourceError as exc:
-            raise SourceError(f"source '{source.name}': {exc}") from None
+            raise _prefixed(source, exc) from None
         payload.key = location
         return payload
     path = _resolve(location, base_dir)
@@ -122,10 +293,23 @@ def _read_file(path: Path, key: str) -> Payload:
 
 
 def _load_folder(source: SourceConfig, root: Path) -> list[Payload]:
+    payloads = [
+        _skipped(path, rel, reason) if reason else _read_file(path, key=rel)
+        for path, rel, reason in _folder_entries(source, root)
+    ]
+    for p in payloads:
+        if p.skipped:
+            log.warning("source '%s': skipped %s", source.name, p.error)
+    return payloads
+
+
+def _folder_entries(source: SourceConfig, root: Path) -> list[tuple[Path, str, str | None]]:
+    """``(path, relative path, reason it is skipped or None)`` for everything under
+    ``root``, sorted by relative path; reads no file."""
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"
         raise SourceError(f"source '{source.name}': {root} {what}")
-    payloads: list[Payload] = []
+    entries: list[tuple[Path, str, str | None]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         for name in list(dirnames):
@@ -133,43 +317,22 @@ def _load_folder(source: SourceConfig, root: Path) -> list[Payload]:
                 # Hidden folders (.git, .cache) are listed once, not walked file by file.
                 dirnames.remove(name)
                 rel = (here / name).relative_to(root).as_posix() + "/"
-                payloads.append(_skipped(here / name, rel, "hidden folder"))
+                entries.append((here / name, rel, "hidden folder"))
         for name in filenames:
             path = here / name
             rel = path.relative_to(root).as_posix()
             if name.startswith("."):
-                payloads.append(_skipped(path, rel, "hidden file"))
+                entries.append((path, rel, "hidden file"))
             elif path.suffix.lower() not in FOLDER_EXTENSIONS:
-                kinds = ", ".join(FOLDER_EXTENSIONS)
-                payloads.append(_skipped(path, rel, f"not one of {kinds}"))
+                entries.append((path, rel, f"not one of {', '.join(FOLDER_EXTENSIONS)}"))
             else:
-                payloads.append(_read_file(path, key=rel))
-    payloads.sort(key=lambda p: p.key or "")
-    for p in payloads:
-        if p.skipped:
-            log.warning("source '%s': skipped %s", source.name, p.error)
-    return payloads
+                entries.append((path, rel, None))
+    entries.sort(key=lambda entry: entry[1])
+    return entries
 
 
 def _skipped(path: Path, rel: str, reason: str) -> Payload:
     return Payload(str(path), key=rel, error=f"{path}: {reason}", skipped=True)
-
-
-def _decode_payload(payload: Payload, lang: str | None) -> tuple[str, str]:
-    """decode_text for a payload, logging the charset used and any wrong declaration."""
-    text, charset = decode_text(payload.data, payload.charset, lang)
-    declared = codec_name(payload.charset) or next(iter(declared_charsets(payload.data)), None)
-    used = codec_name(charset)
-    if declared and used != declared and used not in SUPERSETS.get(declared, ()):
-        log.warning(
-            "%s: declared charset %s does not fit the bytes; decoded as %s",
-            payload.location,
-            codecs.lookup(declared).name,
-            charset,
-        )
-    else:
-        log.debug("%s: decoded as %s", payload.location, charset)
-    return text, charset
 
 
 # --------------------------------------------------------------------------- parsing (pure)
@@ -201,7 +364,8 @@ def parse_payloads(source: SourceConfig, payloads: list[Payload]) -> list[RawArt
 # A lone surrogate ("\ud800" escaped in JSON) cannot be encoded: it would crash hashing the
 # id and writing the row, so every text field of a raw article is scrubbed once, here.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TEXT_FIELDS = ("key", "title", "body", "url", "published", "expected_lang", "error")
+_TEXT_FIELDS = ("key", "title", "body", "url", "published", "expected_lang", "error",
+                "fetched_from", "fetch_note", "author", "source_updated")
 
 
 def _without_surrogates(article: RawArticle) -> RawArticle:
@@ -224,116 +388,6 @@ def _failed(source: SourceConfig, key: str, error: str, **fields) -> RawArticle:
     )
 
 
-# ---- feeds
-
-
-def parse_feed(source: SourceConfig, payload: Payload) -> list[RawArticle]:
-    """RSS / Atom bytes -> one raw article per entry.
-
-    The charset is settled by :func:`decode_text` and handed to feedparser as an
-    ``application/xml`` header, which feedparser lets override the XML
-    declaration (so a GB18030 feed without a declaration is not read as
-    windows-1252). A feed with XML errors but entries keeps its entries (logged);
-    one with no entries that is not a well-formed feed raises.
-    """
-    where = f"source '{source.name}': {payload.location}"
-    try:
-        _, charset = _decode_payload(payload, source.lang)
-    except DecodeError as exc:
-        raise SourceError(f"{where}: {exc}") from None
-    try:
-        parsed = feedparser.parse(
-            _CHAR_REF.sub(_valid_char_ref, payload.data),
-            response_headers={"content-type": f"application/xml; charset={charset}"},
-            resolve_relative_uris=True,
-            sanitize_html=True,
-        )
-    except Exception as exc:  # feedparser's loose parser raises on odd input
-        raise SourceError(
-            f"{where}: malformed feed: {type(exc).__name__}: {_one_line(exc)}"
-        ) from None
-    entries = parsed.get("entries", [])
-    problem = parsed.get("bozo_exception")
-    if not entries and (parsed.get("bozo") or not parsed.get("version")):
-        reason = _one_line(problem) if problem else "no RSS or Atom feed found"
-        raise SourceError(f"{where}: malformed feed: {reason}")
-    articles = [_entry_article(source, entry) for entry in entries]
-    if parsed.get("bozo") and problem:
-        log.warning(
-            "%s: feed has errors (%s); kept %d entries", where, _one_line(problem), len(entries)
-        )
-        # An entry the broken XML left empty (a feed cut off inside an <item>) is stored as
-        # failed with the feed's error, not as a mysterious "no article text found".
-        for article, entry in zip(articles, entries, strict=True):
-            if not entry:
-                article.error = (
-                    f"{where}: entry could not be read: feed has errors ({_one_line(problem)})"
-                )
-    return articles
-
-
-# feedparser's loose parser turns "&#xD800;" into a lone surrogate and then fails to encode
-# it (UnicodeEncodeError: the whole feed lost); such references become U+FFFD first.
-_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,16})|([0-9]{1,20}));")
-
-
-def _valid_char_ref(match: re.Match[bytes]) -> bytes:
-    code = int(match[1], 16) if match[1] else int(match[2])
-    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match[0]
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
-
-
-def _entry_article(source: SourceConfig, entry) -> RawArticle:
-    title_detail = entry.get("title_detail") or {}
-    title = entry.get("title") or ""
-    if title_detail.get("type") in HTML_TYPES:
-        title = html_to_plain_line(title)
-    body, is_html = "", False
-    for content in entry.get("content") or []:
-        if (content.get("value") or "").strip():
-            body, is_html = content["value"], content.get("type") in HTML_TYPES
-            break
-    if not body.strip():
-        detail = entry.get("summary_detail") or {}
-        body = entry.get("summary") or ""
-        is_html = detail.get("type", "text/html") in HTML_TYPES
-    link = entry.get("link") or None
-    key = entry.get("id") or link or _hash_key(title, body)
-    lang = entry.get("language") or None
-    return RawArticle(
-        source=source.name,
-        key=key,
-        title=title,
-        body=body,
-        is_html=is_html,
-        url=link,
-        published=_entry_date(entry),
-        expected_lang=source.lang or lang,
-    )
-
-
-def _hash_key(title: str, body: str) -> str:
-    basis = title.strip() or body.strip()
-    return "sha256:" + hashlib.sha256(basis.encode()).hexdigest()[:16]
-
-
-def _entry_date(entry) -> str | None:
-    for field in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(field)
-        if parsed:
-            # feedparser normalises to UTC
-            return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", parsed)
-    raw = entry.get("published") or entry.get("updated")
-    if raw:
-        log.warning(
-            "entry %s: unreadable date %r ignored", entry.get("id") or entry.get("link"), raw
-        )
-    return None
-
-
 # ---- folders
 
 
@@ -342,7 +396,7 @@ def parse_folder_file(source: SourceConfig, payload: Payload) -> list[RawArticle
     rel = payload.key or payload.location
     suffix = Path(rel).suffix.lower()
     try:
-        text, _ = _decode_payload(payload, source.lang)
+        text, _ = decode_payload(payload, source.lang)
     except DecodeError as exc:
         return [_failed(source, rel, f"{payload.location}: {exc}")]
     if suffix == ".txt":
@@ -451,7 +505,7 @@ def _opt_str(value: object) -> str | None:
 def parse_page(source: SourceConfig, payload: Payload) -> RawArticle:
     key = payload.key or payload.location
     try:
-        text, _ = _decode_payload(payload, source.lang)
+        text, _ = decode_payload(payload, source.lang)
     except DecodeError as exc:
         return _failed(source, key, f"{payload.location}: {exc}")
     return _html_article(source, key, text, url=key if is_url(key) else None)

@@ -20,7 +20,7 @@ from pathlib import Path
 from newsflow import pipeline
 from newsflow.article import Article, RawArticle
 from newsflow.config import SourceConfig
-from newsflow.store import process_alive
+from newsflow.store.schema import process_alive
 
 log = logging.getLogger("newsflow.run")
 
@@ -29,30 +29,11 @@ log = logging.getLogger("newsflow.run")
 
 
 def read_source(source: SourceConfig, base_dir: Path, store=None) -> Iterator[RawArticle]:
-    """The source's articles, lazily: ``newsflow.sources.read_source`` where it exists; else
-    a folder read file by file, and other kinds through load_source + parse_payloads."""
-    from newsflow import sources
+    """The source's articles, one at a time (``newsflow.sources.read_source``: a folder is
+    read file by file)."""
+    from newsflow.sources import read_source as read
 
-    impl = getattr(sources, "read_source", None)
-    if impl is not None:
-        yield from impl(source, base_dir, store=store)
-        return
-    if source.kind != "folder":
-        yield from sources.parse_payloads(source, sources.load_source(source, base_dir))
-        return
-    root = sources._resolve(source.path, base_dir)
-    if not root.is_dir():
-        from newsflow.errors import SourceError
-
-        raise SourceError(f"source '{source.name}': {root} {'is not a folder' if root.exists() else 'does not exist'}")
-    paths = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        paths += [Path(dirpath) / n for n in filenames if not n.startswith(".")
-                  and Path(n).suffix.lower() in sources.FOLDER_EXTENSIONS]
-    for path in sorted(paths, key=lambda p: p.relative_to(root).as_posix()):
-        payload = sources._read_file(path, key=path.relative_to(root).as_posix())
-        yield from sources.parse_payloads(source, [payload])
+    yield from read(source, base_dir, store=store)
 
 
 # -- the store's view of articles ----------------------------------------------------------
@@ -78,7 +59,7 @@ def light_states(store, ids: list[str]) -> dict[str, ArticleState]:
         return {}
     getter = getattr(store, "get_states", None)
     if getter is not None:
-        return getter(ids)
+        return {i: ArticleState(**state) for i, state in getter(ids).items()}
     return {i: ArticleState(r.id, r.content_hash, r.status, r.lang, r.lang_confidence,
                             list(r.paragraph_langs), r.model_version)
             for i, r in store.get_many(ids).items()}

@@ -83,8 +83,24 @@ def test_models_install_from_and_translate(tmp_path, tiny_package_files):
     assert [o["id"] for o in out] == ["x", "y"]
     assert [list(o) for o in out] == [["id", "translation"]] * 2
     assert out[0]["translation"].count("\n\n") == 1  # paragraphs kept
+    # the second call is served from the store's sentence cache: not one model call
+    engine = _engine_for(cfg, "de")
+    calls = engine.model_calls
+    assert calls >= 1 and engine.sentences_decoded >= 3
     again = invoke("--config", str(cfg), "translate", "--from", "de", "--jsonl", str(src))
-    assert again.stdout == result.stdout  # deterministic (and served from the sentence cache)
+    assert again.stdout == result.stdout
+    assert engine.model_calls == calls
+
+
+def _engine_for(cfg, lang):
+    """The engine `newsflow translate` used in this process (get_engine shares it)."""
+    from newsflow.config import load_settings
+    from translators.engine import EngineOptions, get_engine
+    from translators.packages import find_package
+
+    settings = load_settings(cfg)
+    return get_engine(find_package(settings.models_dir, lang, "en"),
+                      EngineOptions.from_config(settings.translation))
 
 
 def test_translate_without_model_is_clear(tmp_path):

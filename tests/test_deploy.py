@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, write_config
+from tests.support.prefect_server import prefect_server, server_env
+from tests.support.services import require
 
 DEPLOY = REPO / "deploy"
 K8S_TEMPLATE = DEPLOY / "kubernetes" / "base-job-template.json"
@@ -201,10 +203,6 @@ def test_process_pool_runs_a_deployment_from_prefect_yaml(tmp_path, installed_mo
     """prefect server on loopback -> pools from deploy/ -> `prefect deploy --all`
     from prefect.yaml -> a run of translate-news -> `prefect worker start
     --run-once` runs it -> Completed, articles stored."""
-    try:
-        from tests.support.prefect_server import prefect_server, server_env
-    except ImportError:  # pragma: no cover - the helper ships with the serve tests
-        pytest.skip("tests/support/prefect_server.py is missing")
     from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.actions import WorkPoolCreate
 
@@ -215,7 +213,7 @@ def test_process_pool_runs_a_deployment_from_prefect_yaml(tmp_path, installed_mo
         server = prefect_server(tmp_path / "prefect-home")
         api = server.__enter__()
     except RuntimeError as exc:
-        pytest.skip(f"cannot start a Prefect server here: {exc}")
+        require(f"cannot start a Prefect server here: {exc}")
     try:
         env = {**server_env(tmp_path / "prefect-home", api), "PYTHONPATH": str(REPO),
                "NEWSFLOW_CONFIG": str(REPO / "config.yaml"), "PREFECT_LOGGING_LEVEL": "WARNING"}

@@ -387,14 +387,14 @@ def test_jsonl_skips_blank_lines_but_counts_them_in_line_numbers():
     [
         ("{oops", r"^data\.jsonl:2: invalid JSON"),
         ('["id", "text"]', r"^data\.jsonl:2: expected a JSON object, got array"),
-        ('{"text": "Hallo"}', r'^data\.jsonl:2: missing key "id"'),
-        ('{"id": 7}', r'^data\.jsonl:2: missing key "text"'),
-        ('{"id": 7, "text": null}', r'^data\.jsonl:2: "text" must be a string, got null'),
-        ('{"id": 7, "text": 5}', r'^data\.jsonl:2: "text" must be a string, got number'),
-        ('{"id": 7, "text": "x", "expected": 3}', r'^data\.jsonl:2: "expected" must be a string'),
+        ('{"text": "Hallo"}', r"^data\.jsonl:2: key 'id' is missing"),
+        ('{"id": 7}', r"^data\.jsonl:2: key 'text' is missing"),
+        ('{"id": 7, "text": null}', r"^data\.jsonl:2: key 'text' must be a string, got null"),
+        ('{"id": 7, "text": 5}', r"^data\.jsonl:2: key 'text' must be a string, got number"),
+        ('{"id": 7, "text": "x", "expected": 3}', r"^data\.jsonl:2: key 'expected' must be a string"),
         (
             '{"id": 7, "text": "x", "lang_hint": []}',
-            r'^data\.jsonl:2: "lang_hint" must be a string',
+            r"^data\.jsonl:2: key 'lang_hint' must be a string",
         ),
     ],
 )

@@ -47,6 +47,22 @@ def engine(de_package):
     return Engine(de_package, EngineOptions())  # not shared: call counters start at 0
 
 
+# GERMAN's sentences, written out: the segmenter must find exactly these (one repeated)
+GERMAN_SENTENCES = [
+    "Die Bundesregierung kündigte am 3. Oktober neue Regeln an.",
+    "Dr. Müller war dagegen.",
+    "Der Bürgermeister von Köln forderte eine Reform der Rente.",
+    "Die Polizei meldete einen Streik.",
+    "Hallo Welt.",
+]
+
+
+def sentencepiece_of(package):
+    import sentencepiece
+
+    return sentencepiece.SentencePieceProcessor(model_file=str(package.path / "sentencepiece.model"))
+
+
 class RecordingTranslator:
     """Wraps a ctranslate2.Translator and records every translate_batch call."""
 
@@ -92,13 +108,11 @@ def test_many_documents_one_batched_call(engine):
     assert len(recorder.calls) == 1 and engine.model_calls == 1
     batch, kwargs = recorder.calls[0]
     assert kwargs["batch_type"] == "tokens"
-    # at least one sub-batch per CTranslate2 worker, never more than max_batch_tokens
-    total = sum(len(tokens) for tokens in batch)
-    workers = engine.options.resolved_threads()[0]
-    assert kwargs["max_batch_size"] == min(1024, -(-total // workers))
     assert kwargs["max_input_length"] == 0 and kwargs["beam_size"] == 2
-    # 6 sentences in all, 5 distinct: the repeated one is decoded once
-    assert len(batch) == 5
+    # 6 sentences in all, 5 distinct: the repeated one is decoded once, each as
+    # SentencePiece itself tokenizes it
+    sp = sentencepiece_of(engine.package)
+    assert sorted(batch) == sorted(sp.encode(s, out_type=str) for s in GERMAN_SENTENCES)
     assert [len(d.paragraphs) for d in results] == [3, 1, 1]
     assert [d.sentences for d in results] == [3, 2, 1]
     assert results[0].paragraphs[1] == ""
@@ -111,6 +125,27 @@ def test_many_documents_one_batched_call(engine):
     )[0].text
     assert results[0].paragraphs[0].startswith(shared)
     assert results[1].paragraphs[0].endswith(shared)
+
+
+@pytest.mark.parametrize("inter_threads, max_batch_tokens", [(1, 1024), (2, 1024), (1, 4), (2, 4)])
+def test_a_call_gives_every_worker_a_sub_batch_within_the_token_bound(
+    de_package, inter_threads, max_batch_tokens
+):
+    engine = Engine(de_package, EngineOptions(inter_threads=inter_threads, intra_threads=1,
+                                              max_batch_tokens=max_batch_tokens))
+    engine._translator = recorder = RecordingTranslator(engine._translator)
+    engine.translate_documents(GERMAN, "de")
+    [(_, kwargs)] = recorder.calls
+    size = kwargs["max_batch_size"]
+    sp = sentencepiece_of(de_package)
+    total = sum(len(sp.encode(s, out_type=str)) for s in GERMAN_SENTENCES)
+    assert total > 8  # the cases below mean something
+    if max_batch_tokens < total / inter_threads:
+        assert size == max_batch_tokens  # the bound holds
+    elif inter_threads == 1:
+        assert size == total  # one worker: one sub-batch holds the whole call
+    else:  # two workers: two sub-batches, as even as tokens allow
+        assert 2 * size >= total > 2 * (size - 1)
 
 
 def test_long_paragraph_is_split_not_truncated(engine):

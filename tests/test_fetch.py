@@ -1,4 +1,7 @@
-"""fetch_bytes against a loopback HTTP server: bodies, headers and one-line errors."""
+"""fetch_bytes against a loopback HTTP server: bodies, headers and one-line errors.
+
+Politeness (robots.txt, per-host limits, Retry-After, conditional requests) is in
+tests/test_fetch_polite.py."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from newsflow.errors import SourceError
+from newsflow import fetch
+from newsflow.errors import SourceError, TransientSourceError
 from newsflow.fetch import USER_AGENT, Payload, fetch_bytes
 
 GERMAN = "Grüße aus München".encode("latin-1")
@@ -17,6 +21,7 @@ GERMAN = "Grüße aus München".encode("latin-1")
 class _Handler(BaseHTTPRequestHandler):
     release: threading.Event  # set by the fixture so a "slow" handler ends at teardown
     seen_agents: list[str]
+    seen_paths: list[str]
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -32,6 +37,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.seen_agents.append(self.headers.get("User-Agent", ""))
+        self.seen_paths.append(self.path)
         if self.path == "/ok":
             self._send(200, GERMAN, "text/html; charset=ISO-8859-1")
         elif self.path == "/redirect":
@@ -53,10 +59,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"not here", "text/plain")
 
 
+@pytest.fixture(autouse=True)
+def no_delay(monkeypatch):
+    """fetch_bytes uses the default settings; without the 1 s between requests here."""
+    monkeypatch.setattr(fetch, "DEFAULTS", fetch.DEFAULTS.model_copy(update={"min_delay_seconds": 0}))
+
+
 @pytest.fixture
 def server():
     release = threading.Event()
-    handler = type("Handler", (_Handler,), {"release": release, "seen_agents": []})
+    handler = type("Handler", (_Handler,), {"release": release, "seen_agents": [], "seen_paths": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
@@ -76,7 +88,10 @@ def test_ok_returns_bytes_and_content_type(server):
     assert payload.content_type == "text/html; charset=ISO-8859-1"
     assert payload.charset == "iso-8859-1"
     assert payload.location == payload.key == f"{base}/ok"
-    assert handler.seen_agents == [USER_AGENT]
+    # robots.txt first (a 404 here: no rules), then the page; both name newsflow
+    assert handler.seen_paths == ["/robots.txt", "/ok"]
+    assert handler.seen_agents == [USER_AGENT, USER_AGENT]
+    assert "newsflow" in USER_AGENT
 
 
 def test_redirects_are_followed(server):
@@ -92,11 +107,13 @@ def test_http_error_names_url_and_status(server, path, status):
     message = str(err.value)
     assert message.startswith(f"{base}{path}: {status}")
     assert "\n" not in message
+    # a 5xx may pass (retried by the flow), a 404 will not
+    assert isinstance(err.value, TransientSourceError) == (status == "HTTP 500")
 
 
 def test_timeout(server):
     base, _ = server
-    with pytest.raises(SourceError, match=r"/slow: timed out after 0\.3 s$"):
+    with pytest.raises(TransientSourceError, match=r"/slow: timed out after 0\.3 s$"):
         fetch_bytes(f"{base}/slow", timeout=0.3)
 
 
@@ -105,7 +122,7 @@ def test_connection_refused():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/feed.xml"
-    with pytest.raises(SourceError) as err:
+    with pytest.raises(TransientSourceError) as err:
         fetch_bytes(url, timeout=5)
     assert str(err.value).startswith(f"{url}: cannot connect")
     assert "\n" not in str(err.value)

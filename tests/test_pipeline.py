@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from newsflow.article import Article
+from newsflow.article import Article, StoredArticle
 from newsflow.pipeline import changed, plan_work, route_for
-from newsflow.store import StoredArticle
 
 
 @dataclass(frozen=True)
@@ -154,9 +153,23 @@ def test_detection_is_reused_only_for_finished_identical_articles(monkeypatch):
 def test_detection_failure_on_one_article_keeps_it_as_failed(monkeypatch):
     import newsflow.pipeline as pipeline
 
-    def broken(title, paragraphs, expected=None):
-        raise RuntimeError("boom")
+    real = pipeline.detect_article
 
-    monkeypatch.setattr(pipeline, "detect_article", broken)
-    [a] = pipeline.detect_languages([Article(id="s:1", source="s", title="T", paragraphs=["x"])])
-    assert a.error == "could not be cleaned: RuntimeError: boom" and a.paragraphs == []
+    def broken_on_one(title, paragraphs, expected=None):
+        if title == "T":
+            raise RuntimeError("boom")
+        return real(title, paragraphs, expected)
+
+    monkeypatch.setattr(pipeline, "detect_article", broken_on_one)
+    german = "Die Gewerkschaft kündigte am Montag einen Streik im Nahverkehr an."
+    bad, good = pipeline.detect_languages([
+        Article(id="s:1", source="s", title="T", paragraphs=["x"]),
+        Article(id="s:2", source="s", title="Streik im Nahverkehr", paragraphs=[german]),
+    ])
+    # the reason names the step that failed (detection), not cleaning
+    assert bad.id == "s:1" and bad.paragraphs == []
+    assert bad.error == "language detection failed: RuntimeError: boom"
+    assert good.error is None and good.lang == "de" and good.paragraphs == [german]
+    plan = plan_work([bad, good], {}, [DE], ENABLED)
+    assert [(a.id, r) for a, r in plan.failed] == [("s:1", bad.error)]
+    assert [a.id for a in plan.translate["de->en"][1]] == ["s:2"]

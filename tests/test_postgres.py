@@ -3,12 +3,11 @@ errors, atomic claims across processes, and two `newsflow run`s at once over
 the same articles storing and translating each article exactly once.
 
 Needs a PostgreSQL server: NEWSFLOW_TEST_POSTGRES_URL (.ci/run sets it), else
-one started here from the installed binaries, else these tests skip."""
+one started here from the installed binaries, else these tests skip (fail under CI)."""
 # ruff: noqa: F811 - the fixtures are imported from tests/support/postgres.py
 
 from __future__ import annotations
 
-import inspect
 import json
 import multiprocessing
 import os
@@ -24,58 +23,22 @@ from newsflow.errors import NewsflowError
 from newsflow.store import Store, StoredArticle
 from tests.conftest import REPO, write_config
 from tests.support.postgres import pg_database_url, postgres_url  # noqa: F401
+from tests.support.services import require_import
+from tests.support.stores import (  # noqa: F401
+    any_store,
+    full_row,
+    insert_claim,
+    postgres_layout,
+    second_store,
+    sqlite_layout,
+)
 
-psycopg = pytest.importorskip("psycopg")
+psycopg = require_import("psycopg", "uv sync installs it with the dev group")
 
 
 def row(i: int, **kw) -> StoredArticle:
     base = dict(id=f"src:{i}", source="src", content_hash=f"h{i}", status="pending", reason="no model")
     return StoredArticle(**{**base, **kw})
-
-
-def full_row() -> StoredArticle:
-    """Every field set, with text that trips up naive encodings."""
-    return StoredArticle(
-        id="zh-xinwen:0123456789abcdef", source="zh-xinwen", content_hash="c" * 64, status="translated",
-        title="王毅会见拉夫罗夫", original_text="第一段。\n\n第二段 'quoted' \"dq\" \\ %s %(x)s",
-        url="https://example.org/a?b=1&c=2", published="2025-03-01T08:00:00+00:00", lang="zh",
-        lang_confidence=0.123456789012345, paragraph_langs=["zh", "en"], reason=None,
-        title_en="Wang Yi meets Lavrov", translation="First.\n\nSecond — “quoted”.",
-        raw_translation="First.\n\nSecond.", model_id="translate-zh_en", model_version="1.9@abc",
-        name_findings=[{"entity": "lavrov", "status": "fixed", "spans": [[0, 6]], "z": None}],
-        name_candidates=[{"text": "Tunxi", "count": 2}], truncated_sentences=1, attempts=3,
-        first_run="run-1", last_run="run-2",
-    )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_store(request, tmp_path):
-    """The same tests against both backends: PostgresStore mirrors Store."""
-    if request.param == "sqlite":
-        with Store(tmp_path / "db.sqlite") as store:
-            yield store
-    else:
-        from newsflow.postgres import PostgresStore
-
-        with PostgresStore(request.getfixturevalue("pg_database_url")) as store:
-            yield store
-
-
-def second_store(store, tmp_path):
-    """Another connection to the same database (another worker)."""
-    if isinstance(store, Store):
-        return Store(tmp_path / "db.sqlite")
-    from newsflow.postgres import PostgresStore
-
-    return PostgresStore(store.url)
-
-
-def insert_claim(store, article_id, run_id, host, pid, expires):
-    sql = "INSERT INTO claims VALUES (?, ?, ?, ?, ?)"
-    if not isinstance(store, Store):
-        sql = sql.replace("?", "%s")
-    with store.transaction() as conn:
-        conn.execute(sql, (article_id, run_id, host, pid, expires))
 
 
 # -- the same behaviour on both backends ----------------------------------------------
@@ -138,7 +101,9 @@ def test_runs_are_recorded(any_store):
     assert first["run_id"] == "r1" and first["state"] == "completed"
     assert json.loads(first["summary"]) == {"articles_in": 3, "note": "ü"}
     assert second["state"] == "running" and second["finished_at"] is None
-    assert set(first) == {"run_id", "started_at", "finished_at", "state", "summary"}
+    assert set(first) == {"run_id", "started_at", "finished_at", "state", "summary",
+                          "host", "pid", "heartbeat_at", "lease_expires"}
+    assert (second["host"], second["pid"]) == (socket.gethostname(), os.getpid())
 
 
 def test_sentence_cache_round_trip(any_store):
@@ -175,48 +140,41 @@ def test_stale_claims_are_taken_over(any_store):
 
 
 def test_public_interface_mirrors_the_sqlite_store():
-    from newsflow.postgres import PostgresSentenceCache, PostgresStore
-    from newsflow.store import SqliteSentenceCache
+    """Both dialects are BaseStore with hooks: neither adds or changes a public method."""
+    from newsflow.store import BaseStore
+    from newsflow.store.postgres import PostgresStore
 
     def public(cls):
         return {n for n in dir(cls) if not n.startswith("_") and callable(getattr(cls, n))}
 
-    assert public(PostgresStore) == public(Store)
-    assert public(PostgresSentenceCache) == public(SqliteSentenceCache)
-    for name in public(Store):
-        assert (inspect.signature(getattr(PostgresStore, name)).parameters.keys()
-                == inspect.signature(getattr(Store, name)).parameters.keys()), name
+    assert public(PostgresStore) == public(Store) == public(BaseStore)
+    for name in public(BaseStore) - {"transaction"}:
+        assert getattr(PostgresStore, name) is getattr(BaseStore, name), name
+        assert getattr(Store, name) is getattr(BaseStore, name), name
 
 
 @pytest.mark.postgres
 def test_schema_matches_sqlite(pg_database_url, tmp_path):
-    from newsflow.postgres import ARTICLE_COLUMNS, PostgresStore
+    """Both dialects' tables, columns (in order), primary keys and indexes are
+    the ones newsflow/store/schema.py defines."""
+    from newsflow.store.postgres import PostgresStore
+    from newsflow.store.schema import ARTICLE_COLUMNS
+    from tests.support.stores import expected_layout
 
     with Store(tmp_path / "db.sqlite") as lite, PostgresStore(pg_database_url) as pg:
-        for table in ("articles", "runs", "claims", "sentence_cache"):
-            lite_cols = [r[1] for r in lite._conn.execute(f"PRAGMA table_info({table})")]
-            pg_cols = [r["column_name"] for r in pg._conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-                "AND table_schema = current_schema() "
-                "ORDER BY ordinal_position", (table,))]
-            assert pg_cols == lite_cols, table
-        # the upsert writes every column of the table
-        assert sorted(ARTICLE_COLUMNS) == sorted(
-            r[1] for r in lite._conn.execute("PRAGMA table_info(articles)"))
-        keys = {r["table_name"]: r["cols"] for r in pg._conn.execute(
-            "SELECT tc.table_name, string_agg(kcu.column_name, ',' ORDER BY kcu.ordinal_position) AS cols "
-            "FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu "
-            "USING (constraint_schema, constraint_name, table_name) "
-            "WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
-            "GROUP BY tc.table_name")}
-        assert keys == {"articles": "id", "runs": "run_id", "claims": "article_id",
-                        "sentence_cache": "model_key,source_hash"}
+        lite_layout, pg_layout = sqlite_layout(lite._conn), postgres_layout(pg._conn)
+    expected = expected_layout()
+    assert lite_layout == expected
+    assert pg_layout == expected
+    assert "claims_run" in expected["claims"][2]  # once only in PostgreSQL
+    # the upsert writes every column of the table
+    assert sorted(ARTICLE_COLUMNS) == sorted(expected["articles"][0])
 
 
 @pytest.mark.postgres
 def test_a_sqlite_store_copies_over_unchanged(pg_database_url, tmp_path):
     """The migration the docs give: PostgresStore.upsert_many(Store.all())."""
-    from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
 
     rows = [full_row(), row(1), row(2, status="failed", reason="no article text found")]
     with Store(tmp_path / "db.sqlite") as old:
@@ -230,8 +188,8 @@ def test_a_sqlite_store_copies_over_unchanged(pg_database_url, tmp_path):
 @pytest.mark.postgres
 def test_open_store_picks_postgres_from_database_url(pg_database_url, tmp_path):
     from newsflow.config import load_settings
-    from newsflow.postgres import PostgresStore
     from newsflow.store import open_store
+    from newsflow.store.postgres import PostgresStore
 
     cfg = write_config(tmp_path, None, extra=f"database_url: '{pg_database_url}'\n")
     with open_store(load_settings(cfg)) as store:
@@ -242,7 +200,7 @@ def test_open_store_picks_postgres_from_database_url(pg_database_url, tmp_path):
 @pytest.mark.postgres
 def test_many_stores_open_at_once_on_a_fresh_database(pg_database_url):
     """Workers start together: concurrent schema set-up must not collide."""
-    from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
 
     errors = []
 
@@ -262,7 +220,7 @@ def test_many_stores_open_at_once_on_a_fresh_database(pg_database_url):
 
 
 def _claim_in_process(url: str, run_id: str, ids: list[str], start, out) -> None:
-    from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
 
     with PostgresStore(url) as store:
         start.wait()
@@ -292,7 +250,7 @@ def test_claims_from_many_processes_never_overlap(pg_database_url):
 
 @pytest.mark.postgres
 def test_concurrent_cache_writers_do_not_deadlock(pg_database_url):
-    from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
 
     sentences = {f"Satz {i}.": f"Sentence {i}." for i in range(300)}
     items = list(sentences.items())
@@ -329,7 +287,7 @@ def test_concurrent_cache_writers_do_not_deadlock(pg_database_url):
     ("s3cret", "not a PostgreSQL URL"),
 ])
 def test_bad_url_is_one_line_without_the_password(url, expected):
-    from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
 
     with pytest.raises(NewsflowError) as info:
         PostgresStore(url)
@@ -339,7 +297,7 @@ def test_bad_url_is_one_line_without_the_password(url, expected):
 
 
 def test_unreachable_server_is_one_line_without_the_password():
-    from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
     from tests.support.postgres import free_port
 
     url = f"postgresql://newsflow:s3cret@127.0.0.1:{free_port()}/news?connect_timeout=3"
@@ -353,7 +311,7 @@ def test_unreachable_server_is_one_line_without_the_password():
 
 @pytest.mark.postgres
 def test_a_missing_database_is_one_line(postgres_url):
-    from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
     from tests.support.postgres import with_database
 
     with pytest.raises(NewsflowError, match='database "no_such_db" does not exist') as info:
@@ -362,7 +320,7 @@ def test_a_missing_database_is_one_line(postgres_url):
 
 
 def test_redact_url():
-    from newsflow.postgres import redact_url
+    from newsflow.store.postgres import redact_url
 
     assert redact_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert redact_url("postgresql://h/db?user=u&password=pw") == "postgresql://h/db?user=u&password=***"

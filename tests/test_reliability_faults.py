@@ -136,16 +136,25 @@ def test_a_model_that_cannot_be_loaded_fails_its_articles_only(prefect_harness, 
     assert {r["status"] for r in _rows(tmp_path).values()} == {"translated"}
 
 
-def test_a_locked_database_is_waited_for(prefect_harness, tmp_path, installed_models_dir):
+def test_a_locked_database_is_waited_for(prefect_harness, tmp_path, installed_models_dir,
+                                         monkeypatch):
     from newsflow.store import Store
 
     cfg = _config(tmp_path, installed_models_dir,
                   f"\n  - {{name: inbox, kind: folder, path: {_inbox(tmp_path / 'inbox')}}}\n")
     db = tmp_path / "data" / "newsflow.db"
     Store(db).close()  # the database exists (WAL), as after any earlier run
-    with faults.locked_database(db, seconds=2.0) as released:
+    statements = faults.StatementLog(db)
+    # the lock is held until one of the run's statements has waited on it for 1 s
+    with faults.locked_database(db, seconds=60.0, until=lambda: statements.blocked(1.0)) as released:
+        statements.patch(monkeypatch)
         state, summary = harness.run_flow(cfg)
-        assert released.is_set()  # the run could only finish after the lock was given back
+    assert released.is_set() and released.at is not None
+    assert statements.entries, "no statement of the run was seen on the database"
+    # the run waited: a statement of its started while the lock was held and finished
+    # only after it was given back (rather than failing, or the lock timing out)
+    waited = statements.spanning(released.at)
+    assert waited and max(end - start for start, end, _ in waited) >= 1.0, statements.entries[:20]
     assert state.is_completed(), summary
     assert {r["status"] for r in _rows(tmp_path).values()} == {"translated"}
     con = sqlite3.connect(db)

@@ -74,8 +74,8 @@ def _dead_pid() -> int:
 
 
 def test_temp_files_of_a_killed_writer_are_removed(tmp_path):
+    from newsflow.article import StoredArticle
     from newsflow.report import _HOST, write_article_files
-    from newsflow.store import StoredArticle
 
     folder = tmp_path / "articles" / "inbox"
     folder.mkdir(parents=True)

@@ -1,6 +1,10 @@
 import json
 import os
+import threading
 
+import pytest
+
+from newsflow.article import StoredArticle
 from newsflow.report import (
     article_path,
     build_report,
@@ -9,7 +13,6 @@ from newsflow.report import (
     write_atomic,
     write_report,
 )
-from newsflow.store import StoredArticle
 
 
 def rows():
@@ -56,7 +59,7 @@ def test_run_fails_only_when_nothing_processed():
     assert build_report("r", "t0", "t1", [], 0, 0, [], {}).state == "completed"
 
 
-def test_files_are_written_atomically(tmp_path):
+def test_article_files_are_written_whole(tmp_path):
     write_article_files(tmp_path, rows())
     data = json.loads(article_path(tmp_path, "de:1", ".json").read_text())
     assert data["text_en"] == "Lavrov met Wang Yi." and data["status"] == "translated"
@@ -66,14 +69,39 @@ def test_files_are_written_atomically(tmp_path):
     assert leftovers == []
 
 
+def test_a_reader_never_sees_a_half_written_file(tmp_path):
+    """Files are rewritten while other tools read them: a reader sees the old file or the
+    new one, whole, never a truncated or half-written one."""
+    target = tmp_path / "a.json"
+    versions = [json.dumps({"v": i, "text": f"{i}" * (1_000_000 + i * 300_000)}) for i in range(3)]
+    write_atomic(target, versions[0])
+    stop, seen, torn = threading.Event(), set(), []
+
+    def read():
+        while not stop.is_set():
+            data = target.read_text()
+            if data in versions:
+                seen.add(versions.index(data))
+            else:
+                torn.append(len(data))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(1, 40):
+            write_atomic(target, versions[i % 3])
+    finally:
+        stop.set()
+        reader.join()
+    assert torn == [], f"{len(torn)} reads saw a partial file (lengths {torn[:5]})"
+    assert seen == {0, 1, 2}  # the reader did read while the writes went on
+
+
 def test_write_atomic_keeps_old_file_on_failure(tmp_path):
     target = tmp_path / "a.txt"
     write_atomic(target, "old")
-
-    try:
+    with pytest.raises(TypeError):
         write_atomic(target, 42)  # type: ignore[arg-type]  # fails inside the write
-    except TypeError:
-        pass
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["a.txt"]
 

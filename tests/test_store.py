@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from newsflow.store import SqliteSentenceCache, Store, StoredArticle
+from newsflow.store import Store, StoredArticle
 
 
 def row(i: int, **kw) -> StoredArticle:
@@ -65,7 +65,7 @@ def test_get_many_chunks(tmp_path):
 
 def test_sentence_cache_round_trip():
     with Store(":memory:") as store:
-        cache = SqliteSentenceCache(store)
+        cache = store.sentence_cache()
         cache.put_many("de-en@1", {"Hallo Welt.": "Hello world.", "Berlin (dpa).": "Berlin (dpa)."})
         assert cache.get_many("de-en@1", ["Hallo Welt.", "Neu."]) == {"Hallo Welt.": "Hello world."}
         assert cache.get_many("de-en@2", ["Hallo Welt."]) == {}

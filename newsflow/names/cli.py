@@ -1,8 +1,8 @@
 """`newsflow names check --glossary FILE INPUT.jsonl` (mounted by the main CLI as `names`).
 
 Input: one JSON object per line, ``{"id", "lang", "source", "translation"}`` with lang de, zh,
-zt or en (for en the translation is the text itself: either key may carry it). Blank lines are
-skipped. Output: one JSON line per input record, in input order, on stdout.
+zt or en (for en the translation is the text itself: either key may carry it), read by the
+shared reader :mod:`newsflow.jsonl` (blank lines skipped, BOM dropped). Output: one JSON line per input record, in input order, on stdout.
 
 The whole input is read and validated before anything is written: at the first bad line
 (invalid JSON, not an object, a missing key, an unknown lang) the command prints
@@ -19,7 +19,8 @@ from typing import Annotated, Any
 
 import typer
 
-from newsflow.errors import GlossaryError, NewsflowError
+from newsflow.errors import GlossaryError
+from newsflow.jsonl import JsonlError, parse_line, read_jsonl
 from newsflow.names.check import check_names
 from newsflow.names.glossary import load_glossary
 
@@ -30,8 +31,8 @@ names_app = typer.Typer(
 )
 
 
-class InputError(NewsflowError):
-    """A bad line in the names-check input (message names file and line)."""
+# A bad line in the names-check input (message names file and line): the shared reader's error.
+InputError = JsonlError
 
 
 @names_app.callback()
@@ -84,49 +85,33 @@ def json_line(data: dict[str, Any]) -> str:
 
 
 def read_records(input_path: str) -> list[dict[str, Any]]:
-    """All records of the input, validated; InputError at the first bad line."""
-    name = "<stdin>" if input_path == "-" else input_path
-    try:
-        if input_path == "-":
-            lines = sys.stdin.read().splitlines()
-        else:
-            lines = Path(input_path).read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read input: {exc.strerror or exc}") from None
-    records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        records.append(parse_record(line, f"{name}:{number}"))
-    return records
+    """All records of the input, validated by the shared reader (:mod:`newsflow.jsonl`);
+    InputError at the first bad line."""
+    return [_record(data) for data in read_jsonl(input_path, **RULES)]
+
+
+def _check_text_keys(data: dict) -> str | None:
+    if data["lang"] == "en":
+        if "source" not in data and "translation" not in data:
+            return "key 'translation' is missing"
+        return None
+    for key in ("source", "translation"):
+        if key not in data:
+            return f"key '{key}' is missing"
+    return None
+
+
+RULES = {"required": ("id", "lang"), "strings": ("source", "translation"),
+         "choices": {"lang": LANGS}, "check": _check_text_keys}
 
 
 def parse_record(line: str, where: str) -> dict[str, Any]:
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{where}: expected a JSON object, got {type(data).__name__}")
-    if "id" not in data:
-        raise InputError(f"{where}: key 'id' is missing")
-    if "lang" not in data:
-        raise InputError(f"{where}: key 'lang' is missing")
-    lang = data["lang"]
-    if not isinstance(lang, str) or lang not in LANGS:
-        raise InputError(f"{where}: key 'lang' must be one of {', '.join(LANGS)} (got {lang!r})")
-    if lang == "en" and "source" not in data and "translation" not in data:
-        raise InputError(f"{where}: key 'translation' is missing")
-    if lang != "en":
-        for key in ("source", "translation"):
-            if key not in data:
-                raise InputError(f"{where}: key '{key}' is missing")
-    for key in ("source", "translation"):
-        if key in data and not isinstance(data[key], str):
-            raise InputError(f"{where}: key '{key}' must be a string")
+    """One input line as a record (``where``: FILE:LINE for the error message)."""
+    return _record(parse_line(line, where, **RULES))
+
+
+def _record(data: dict) -> dict[str, Any]:
     # for en the text is its own source: either key may carry it
     translation = data.get("translation", data.get("source"))
     source = data.get("source", translation)
-    return {"id": data["id"], "lang": lang, "source": source, "translation": translation}
+    return {"id": data["id"], "lang": data["lang"], "source": source, "translation": translation}

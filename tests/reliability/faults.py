@@ -10,7 +10,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -99,11 +99,20 @@ def fast_retries(*names: str) -> Iterator[None]:
             setattr(flow_module, name, task)
 
 
+class Released(threading.Event):
+    """Set when the lock has been given back; ``at`` is the monotonic time just before
+    the holder's COMMIT (a statement blocked by the lock cannot finish before it)."""
+
+    at: float | None = None
+
+
 @contextlib.contextmanager
-def locked_database(db: Path, seconds: float) -> Iterator[threading.Event]:
-    """Another connection holds BEGIN EXCLUSIVE on ``db`` for ``seconds`` (from a thread).
-    Yields once the lock is held; the event is set when it has been released."""
-    held, released = threading.Event(), threading.Event()
+def locked_database(db: Path, seconds: float,
+                    until: Callable[[], bool] | None = None) -> Iterator[Released]:
+    """Another connection holds BEGIN EXCLUSIVE on ``db`` (from a thread) for ``seconds``,
+    or, with ``until``, until ``until()`` is true (at most ``seconds``). Yields once the
+    lock is held; the event is set when it has been released."""
+    held, released = threading.Event(), Released()
     failure: list[BaseException] = []
 
     def hold() -> None:
@@ -112,7 +121,10 @@ def locked_database(db: Path, seconds: float) -> Iterator[threading.Event]:
             con.execute("BEGIN EXCLUSIVE")
             con.execute("CREATE TABLE IF NOT EXISTS lock_probe (x)")  # a real write
             held.set()
-            time.sleep(seconds)
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and not (until is not None and until()):
+                time.sleep(0.02)
+            released.at = time.monotonic()
             con.execute("COMMIT")
         except BaseException as exc:  # surfaced to the caller
             failure.append(exc)
@@ -130,6 +142,55 @@ def locked_database(db: Path, seconds: float) -> Iterator[threading.Event]:
         yield released
     finally:
         thread.join(seconds + 30)
+
+
+class StatementLog:
+    """Every statement run on ``db`` through ``sqlite3`` in this process while patched in
+    (:meth:`patch`): ``[start, end or None, sql]`` on the monotonic clock."""
+
+    def __init__(self, db: Path):
+        self.db = os.path.realpath(db)
+        self.entries: list[list] = []
+        log = self.entries
+
+        class Timed(sqlite3.Connection):
+            def _timed(self, method, sql, *args):
+                entry = [time.monotonic(), None, " ".join(str(sql).split())[:80]]
+                log.append(entry)
+                try:
+                    return method(sql, *args)
+                finally:
+                    entry[1] = time.monotonic()
+
+            def execute(self, sql, *args):
+                return self._timed(super().execute, sql, *args)
+
+            def executemany(self, sql, *args):
+                return self._timed(super().executemany, sql, *args)
+
+            def executescript(self, sql):
+                return self._timed(super().executescript, sql)
+
+        self._factory = Timed
+
+    def patch(self, monkeypatch) -> None:
+        real = sqlite3.connect
+
+        def connect(database, *args, **kwargs):
+            if os.path.realpath(str(database)) == self.db and "factory" not in kwargs:
+                kwargs["factory"] = self._factory
+            return real(database, *args, **kwargs)
+
+        monkeypatch.setattr(sqlite3, "connect", connect)
+
+    def blocked(self, at_least: float) -> bool:
+        """A statement has been running for ``at_least`` seconds (waiting on a lock)."""
+        now = time.monotonic()
+        return any(end is None and now - start >= at_least for start, end, _ in list(self.entries))
+
+    def spanning(self, moment: float) -> list[list]:
+        """Statements that started before ``moment`` and finished after it."""
+        return [e for e in self.entries if e[0] < moment and e[1] is not None and e[1] > moment]
 
 
 class CliRun:

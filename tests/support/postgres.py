@@ -5,8 +5,8 @@ sets it after starting a server); otherwise a throwaway server started here
 from the PostgreSQL binaries (``initdb``/``pg_ctl`` on PATH or under
 /usr/lib/postgresql/<version>/bin), on a free loopback port with a temporary
 data directory, stopped at the end of the session; otherwise the test is
-skipped with the reason. As root the server runs as the ``postgres`` user
-(PostgreSQL refuses to run as root).
+skipped with the reason, or fails with it under CI (``tests.support.services.require``).
+As root the server runs as the ``postgres`` user (PostgreSQL refuses to run as root).
 
 ``pg_database_url`` (function): a new, empty database on that server, dropped
 after the test. Use it as ``database_url`` in a config.
@@ -28,6 +28,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from tests.support.services import require
 
 ENV_URL = "NEWSFLOW_TEST_POSTGRES_URL"
 
@@ -159,15 +161,15 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg is not installed (uv sync --all-extras)")
+        require("psycopg is not installed (uv sync --all-extras)")
     try:
         with throwaway_server() as started:
             problem = _reachable(started)
             if problem:
-                pytest.skip(f"started PostgreSQL but cannot connect: {problem}")
+                require(f"started PostgreSQL but cannot connect: {problem}")
             yield started
     except ServerUnavailable as exc:
-        pytest.skip(f"no PostgreSQL server: {exc}")
+        require(f"no PostgreSQL server: {exc}")
 
 
 @pytest.fixture
