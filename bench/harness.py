@@ -258,9 +258,11 @@ def write_folder_source(folder: Path, arts) -> None:
         (folder / f"artikel-{i:03d}.txt").write_text(text, encoding="utf-8")
 
 
-def write_config(run_dir: Path, source: Path, packages: Path, translation: dict) -> Path:
+def write_config(run_dir: Path, source: Path, packages: Path, translation: dict,
+                 quality: dict | None = None) -> Path:
     run_dir.mkdir(parents=True)
     cfg = {
+        "quality": quality or {},
         "sources": [{"name": "bench-de", "kind": "folder", "lang": "de", "path": str(source)}],
         "languages": ["de"],
         "models_dir": str(packages),

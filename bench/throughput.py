@@ -72,6 +72,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds (3)")
     p.add_argument("--beam", type=int, default=2, help="beam size for every contender (2)")
     p.add_argument("--max-decoding-length", type=int, default=64, help="decoding cap for all (64)")
+    p.add_argument(
+        "--redecode",
+        action="store_true",
+        help="engine and flow with the quality second pass on (config 'quality' defaults); "
+        "off by default, so every contender does the same decoding",
+    )
     p.add_argument("--skip-argos", action="store_true", help="do not run (a); print argos n/a")
     p.add_argument("--skip-flow", action="store_true", help="do not run (d); print flow n/a")
     p.add_argument("--skip-sweep", action="store_true", help="limit: the engine's setting only")
@@ -133,14 +139,15 @@ def run(args, cache: Path, work: Path, live: Live) -> dict:
     import ctranslate2
     import sentencepiece
 
-    from newsflow.config import TranslationConfig
+    from newsflow.config import QualityConfig, TranslationConfig
     from translators.engine import EngineOptions
     from translators.packages import install_from_path
 
     t_start = time.perf_counter()
     beam, cap = args.beam, args.max_decoding_length
     translation = {"beam_size": beam, "max_decoding_length": cap, "sentence_cache": False}
-    options = EngineOptions.from_config(TranslationConfig(**translation))
+    quality = {"redecode": bool(args.redecode)}
+    options = EngineOptions.from_config(TranslationConfig(**translation), QualityConfig(**quality))
     engine_spec_options = dataclasses.asdict(options)
 
     package_file = h.base_package(cache)
@@ -155,6 +162,7 @@ def run(args, cache: Path, work: Path, live: Live) -> dict:
         "sentences": n,
         "articles": len(arts),
         "beam": beam,
+        "redecode": bool(args.redecode),
         "max_decoding_length": cap,
         "cores": len(os.sched_getaffinity(0)),
         "load_start": os.getloadavg()[0],
@@ -236,11 +244,11 @@ def run(args, cache: Path, work: Path, live: Live) -> dict:
         h.write_folder_source(main_source, arts)
         h.write_folder_source(warm_source, articles(2, seed=99))
         warm_dir = work / "flow" / "warmup"
-        config = h.write_config(warm_dir, warm_source, packages, translation)
+        config = h.write_config(warm_dir, warm_source, packages, translation, quality)
         server_info["warmup"] = live.flow.run(config, warm_dir / "output")
         # the same small flow again (fresh database): what every run costs besides translating
         small_dir = work / "flow" / "small"
-        config = h.write_config(small_dir, warm_source, packages, translation)
+        config = h.write_config(small_dir, warm_source, packages, translation, quality)
         server_info["small"] = live.flow.run(config, small_dir / "output")
         h.log(
             f"prefect server up in {live.server.startup_s:.1f} s; warm-up flow "
@@ -255,7 +263,7 @@ def run(args, cache: Path, work: Path, live: Live) -> dict:
         fl = None
         if live.flow is not None:
             run_dir = work / "flow" / f"run-{i}"
-            config = h.write_config(run_dir, main_source, packages, translation)
+            config = h.write_config(run_dir, main_source, packages, translation, quality)
             server_cpu0 = live.server.cpu_s()
             fl = live.flow.run(config, run_dir / "output")
             fl["server_cpu_s"] = live.server.cpu_s() - server_cpu0

@@ -37,7 +37,7 @@ from harness import use_project_environment  # noqa: E402
 
 use_project_environment()
 
-GENERATOR = 1  # bump when the generated store changes (the cache key)
+GENERATOR = 2  # bump when the generated store changes (the cache key)
 PERSONS = [("lavrov", "Lawrow", "拉夫罗夫", "Lavrov"), ("wang-yi", "Wang Yi", "王毅", "Wang Yi"),
            ("scholz", "Scholz", "朔尔茨", "Scholz"), ("xi-jinping", "Xi Jinping", "习近平", "Xi Jinping"),
            ("zakharova", "Sacharowa", "扎哈罗娃", "Zakharova"), ("li-qiang", "Li Qiang", "李强", "Li Qiang")]
@@ -49,27 +49,41 @@ TOPICS = [("Handel", "贸易", "trade"), ("Energie", "能源", "energy"), ("Sich
 SOURCES = {"de": ["de-wire", "de-daily"], "zh": ["zh-xinwen", "zh-ribao"], "en": ["en-news", "en-wire"]}
 
 
+_SYLLABLES = "ka ro mel dor vin tas lu ber an sto fen gri mo zal ul per na ted kor is".split()
+
+
+def _event_words(erng: random.Random) -> tuple[str, str]:
+    """Two made-up proper names of the event (a company, a project): what sets it apart
+    from other events with the same protagonists."""
+    def word() -> str:
+        return "".join(erng.choice(_SYLLABLES) for _ in range(3)).capitalize()
+    return word(), word()
+
+
 def _article(rng: random.Random, i: int, event: int, lang: str, when: str):
     from newsflow.store import StoredArticle
 
     erng = random.Random(event)  # the event decides who, where and what
     person, place, topic = erng.choice(PERSONS), erng.choice(PLACES), erng.choice(TOPICS)
     n = erng.randrange(1000)
+    firm, project = _event_words(erng)
     if lang == "de":
-        title = f"{person[1]} in {place[1]}: Gespräche über {topic[0]} ({n})"
-        paras = [f"{person[1]} traf am Montag in {place[1]} Vertreter zum Thema {topic[0]}. "
-                 f"Die Gespräche dauerten {n % 9 + 1} Stunden." for _ in range(4)]
+        title = f"{person[1]} in {place[1]}: Gespräche mit {firm} über {topic[0]} ({n})"
+        paras = [f"{person[1]} traf am Montag in {place[1]} Vertreter von {firm} zum Thema {topic[0]}. "
+                 f"Das Projekt {project} war Thema der Gespräche." for _ in range(4)]
     elif lang == "zh":
-        title = f"{person[2]}在{place[2]}就{topic[1]}举行会谈（{n}）"
-        paras = [f"{person[2]}周一在{place[2]}就{topic[1]}问题与各方会谈。会谈持续了{n % 9 + 1}小时。"
+        title = f"{person[2]}在{place[2]}与{firm}就{topic[1]}举行会谈（{n}）"
+        paras = [f"{person[2]}周一在{place[2]}就{topic[1]}问题与{firm}代表会谈。双方讨论了{project}项目。"
                  for _ in range(4)]
     else:
-        title = f"{person[3]} in {place[3]}: talks on {topic[2]} ({n})"
-        paras = [f"{person[3]} met officials in {place[3]} on Monday about {topic[2]}. "
-                 f"The talks lasted {n % 9 + 1} hours." for _ in range(4)]
-    english = [f"{person[3]} met representatives in {place[3]} on Monday on {topic[2]}. "
-               f"The talks lasted {n % 9 + 1} hours." for _ in range(4)]
-    title_en = f"{person[3]} in {place[3]}: talks on {topic[2]} ({n})"
+        title = title_en = f"{person[3]} in {place[3]}: {firm} talks on {topic[2]} ({n})"
+        paras = [f"{person[3]} met officials of {firm} in {place[3]} on Monday about {topic[2]}. "
+                 f"The {project} project was discussed." for _ in range(4)]
+    english = [f"{person[3]} met representatives of {firm} in {place[3]} on Monday on {topic[2]}. "
+               f"The {project} project was the subject of the talks." for _ in range(4)]
+    title_en = f"{person[3]} in {place[3]}: {firm} talks on {topic[2]} ({n})"
+    if lang == "en":  # passed through: the English is the original
+        english = paras
     flagged = rng.random() < 0.1
     row = StoredArticle(
         id=f"{SOURCES[lang][i % 2]}:{i:08d}", source=SOURCES[lang][i % 2], content_hash=f"h{i}",

@@ -173,6 +173,7 @@ def run_engine(spec: dict, channel) -> None:
         {
             **m.as_dict(),
             "sentences": sum(r.sentences for r in results),
+            "redecoded": engine.sentences_redecoded,
             "truncated": sum(r.truncated_sentences for r in results),
             "model_s": timed.seconds,
             "model_calls": timed.calls,
@@ -192,6 +193,12 @@ def _engine_sentences() -> int:
     import translators.engine as engine_module
 
     return sum(e.sentences_decoded for e in engine_module._engines.values())
+
+
+def _engine_redecoded() -> int:
+    import translators.engine as engine_module
+
+    return sum(e.sentences_redecoded for e in engine_module._engines.values())
 
 
 def _engine_in_flow_process(cmd: dict) -> dict:
@@ -217,7 +224,7 @@ def run_flow(spec: dict, channel) -> None:
             continue
         if cmd.get("op") != "run":
             break
-        before = _engine_sentences()
+        before, redecoded_before = _engine_sentences(), _engine_redecoded()
         error = None
         with Meter() as m:
             try:
@@ -239,6 +246,7 @@ def run_flow(spec: dict, channel) -> None:
                 "articles_in": report.get("articles_in", 0),
                 "stage_seconds": report.get("stage_seconds", {}),
                 "sentences_decoded": _engine_sentences() - before,
+                "sentences_redecoded": _engine_redecoded() - redecoded_before,
             },
         )
 

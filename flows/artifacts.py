@@ -5,12 +5,16 @@ of pending articles and a link to the report file.
 Every table is capped (:data:`ROWS` rows, then "... and M more in the report",
 naming the report file): Prefect drops events over 1.5 MB, and a backlog's tables
 would pass that.
-"""
+
+Everything from sources is escaped (the Prefect UI renders Markdown in the summary
+and in table cells): the summary comes escaped from ``report_markdown``, table
+cells go through :func:`newsflow.markdown.escape_markdown` here."""
 
 from __future__ import annotations
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+from newsflow.markdown import escape_markdown
 from newsflow.report import RunReport, report_markdown
 
 SUMMARY_KEY = "newsflow-run-summary"
@@ -22,6 +26,11 @@ ROWS = 50
 
 def _more(n: int, report_path: str | None) -> str:
     return f"and {n} more in the report ({report_path or 'not written'})"
+
+
+def _cells(rows: list[dict]) -> list[dict]:
+    """Table rows with every value as escaped one-line Markdown text."""
+    return [{k: escape_markdown(v, inline=True) for k, v in row.items()} for row in rows]
 
 
 def publish(report: RunReport, report_path: str | None, rows: int = ROWS) -> None:
@@ -41,7 +50,7 @@ def publish(report: RunReport, report_path: str | None, rows: int = ROWS) -> Non
                          "found": "", "fixed_to": ""})
     create_table_artifact(
         key=NAME_PROBLEMS_KEY,
-        table=problems or [{"article": "", "title": "", "entity": "", "status": "none", "found": "",
+        table=_cells(problems) or [{"article": "", "title": "", "entity": "", "status": "none", "found": "",
                             "fixed_to": ""}],
         description=f"{len(report.name_problems) + more} name problems (wrong spellings fixed, missing names)",
     )
@@ -59,7 +68,7 @@ def publish(report: RunReport, report_path: str | None, rows: int = ROWS) -> Non
     n_failed = report.by_status.get("failed", 0)
     create_table_artifact(
         key=PENDING_KEY,
-        table=pending or [{"article": "", "lang": "", "title": "", "reason": "none pending"}],
+        table=_cells(pending) or [{"article": "", "lang": "", "title": "", "reason": "none pending"}],
         description=f"{n_pending} pending and {n_failed} failed articles",
     )
     if report_path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -124,7 +125,7 @@ def translate(
     from newsflow.jsonl import read_jsonl
 
     records = read_jsonl(jsonl, required=("id", "text"), strings=("text",))
-    engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
+    engine = get_engine(route.package, EngineOptions.from_config(settings.translation, settings.quality))
     # the run's store (SQLite, or PostgreSQL with database_url) shares its sentence cache
     store = open_store(settings) if settings.translation.sentence_cache else None
     cache = store.sentence_cache() if store else None
@@ -176,10 +177,41 @@ def quality_check(
         _emit({"id": rec["id"], "flags": flags, "needs_review": needs_review(flags)})
 
 
+@app.command()
+def review(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per article.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many articles.", min=1)] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many first.", min=0)] = 0,
+) -> None:
+    """List the translated articles that need review (newest first), with their flags."""
+    from newsflow.store import open_store
+
+    store = open_store(_settings())
+    try:
+        rows = store.review_queue(limit=limit, offset=offset)
+    finally:
+        store.close()
+    for row in rows:
+        flags = list(row.quality_flags or [])
+        if as_json:
+            _emit({"id": row.id, "title": row.title, "title_en": row.title_en, "lang": row.lang,
+                   "source": row.source, "url": row.url, "published": row.published,
+                   "kinds": sorted({f["kind"] for f in flags}), "quality_flags": flags})
+            continue
+        kinds = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in
+                          sorted(Counter(f["kind"] for f in flags).items()))
+        out.print(f"{row.id}  [{kinds or 'flagged'}]  {row.title_en or row.title}",
+                  highlight=False, markup=False)
+    if not rows and not as_json:
+        out.print("no articles need review")
+
+
 @models_app.command("list")
 def models_list() -> None:
-    """List installed translation models."""
-    from translators.packages import scan_installed
+    """List installed translation models; mark a folder whose model no longer loads
+    and one that is not used because a higher version of its pair is installed."""
+    from newsflow.errors import ModelError
+    from translators.packages import best_by_pair, check_installed, scan_installed
 
     settings = _settings()
     directory = _models_dir(settings)
@@ -189,8 +221,24 @@ def models_list() -> None:
         err.print(f"warning: {problem}", highlight=False, markup=False)
     if not packages:
         out.print("no models installed (newsflow models install de zh, or --from PATH)")
+    used = best_by_pair(packages)
+    broken = check_installed(packages)  # loads each model and translates a probe sentence
     for p in packages:
-        out.print(f"{p.from_code} -> {p.to_code}  version {p.package_version}  ({p.model_version})  {p.path}")
+        try:
+            version = p.model_version
+        except ModelError:
+            version = "model.bin unreadable"
+        line = f"{p.from_code} -> {p.to_code}  version {p.package_version}  ({version})  {p.path}"
+        best = used[(p.from_code, p.to_code)]
+        if best is not p:
+            line += f"  [not used: version {best.package_version} in {best.path.name} is higher]"
+        if p.path in broken:
+            line += f"  [BROKEN: {broken[p.path]}]"
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    for path, reason in broken.items():
+        err.print(f"warning: {path}: the model no longer loads ({reason}); reinstall it "
+                  "(newsflow models install --from PATH, or from the index)", highlight=False, markup=False,
+                  soft_wrap=True)
 
 
 @models_app.command("install")

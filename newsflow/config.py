@@ -41,9 +41,9 @@ class FetchConfig(_Strict):
     """How newsflow behaves on other people's servers (all HTTP goes through
     :mod:`newsflow.fetch`). The User-Agent sent is ``user_agent`` followed by
     ``(+contact)`` when a contact is set, so site owners can reach the operator.
-    Per host: at most ``per_host_concurrency`` requests at once, their starts at
-    least ``min_delay_seconds`` apart (or the robots.txt Crawl-delay if larger,
-    up to 30 s). ``timeout_seconds`` bounds each request as a whole;
+    Per host: at most ``per_host_concurrency`` requests at once, none starting
+    sooner than ``min_delay_seconds`` (or the robots.txt Crawl-delay if larger, up
+    to 30 s) after the previous request started or was answered. ``timeout_seconds`` bounds each request as a whole;
     ``max_redirects`` hops are followed (each checked against robots.txt);
     a body over ``max_bytes`` is refused, not truncated."""
 
@@ -132,6 +132,33 @@ class TranslationConfig(_Strict):
     sentence_cache: bool = True
 
 
+class QualityConfig(_Strict):
+    """Quality checks and the second decoding pass (README "Quality flags").
+
+    ``low_confidence``: per model id (e.g. ``translate-zh_en``) the length-normalised
+    log-probability below which a sentence is flagged ``low-confidence``; ``default`` for the
+    rest (ln 0.5, Firefox Translations' cut-off). Scores are not comparable across models: tune
+    these on a sample of each model's output. ``redecode``: decode sentences flagged
+    low-confidence / repetition / truncated once more with ``redecode_beam`` and the repetition
+    settings, keeping the better attempt; at most ``redecode_max_share`` of a batch's sentences
+    (lowest scores first). ``nbest_margin``: a lower-ranked hypothesis of the same beam that gets
+    the glossary names right is taken when its score is within this of the best.
+    """
+
+    low_confidence: dict[str, float] = Field(default_factory=lambda: {"default": -0.69})
+    redecode: bool = True
+    redecode_beam: int = Field(default=4, ge=1, le=16)
+    repetition_penalty: float = Field(default=1.2, ge=1.0, le=3.0)
+    no_repeat_ngram_size: int = Field(default=3, ge=0, le=10)
+    redecode_max_share: float = Field(default=0.25, ge=0.0, le=1.0)
+    nbest_margin: float = Field(default=0.5, ge=0.0)
+
+    @field_validator("low_confidence")
+    @classmethod
+    def _default_threshold(cls, table: dict[str, float]) -> dict[str, float]:
+        return {"default": -0.69, **table}
+
+
 class TaskRunnerConfig(_Strict):
     kind: Literal["threads", "dask"] = "threads"
     max_workers: int = Field(default=4, ge=1)
@@ -171,6 +198,7 @@ class Settings(_Strict):
     target_language: Literal["en"] = "en"
     models_dir: Path | None = None  # None: Argos's own (ARGOS_PACKAGES_DIR honoured)
     translation: TranslationConfig = Field(default_factory=TranslationConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     glossary: Path | None = Path("glossary.yaml")
     database: Path = Path("data/newsflow.db")
     database_url: str | None = None  # postgresql://... overrides `database`

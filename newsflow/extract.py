@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import trafilatura
 from lxml import etree
+from trafilatura.xpaths import BODY_XPATH
 
 from newsflow.clean import PAGE_CHROME_TAGS, is_boilerplate, parse_document
 
@@ -66,6 +67,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted | None:
     lang = _page_lang(tree)
     etree.strip_elements(tree, *PAGE_CHROME_TAGS, with_tail=False)
     _drop_non_article_blocks(tree)
+    _join_split_body(tree)
     try:
         doc = trafilatura.bare_extraction(
             tree,
@@ -106,6 +108,40 @@ def _page_lang(tree) -> str | None:
                 break
     value = (value or "").strip().split(",")[0].strip().lower()
     return value or None
+
+
+# trafilatura takes the FIRST element its body expressions match ("[1]"): an article split
+# over <div class="article-body">...<div class="ad">...<div class="article-body"> loses
+# everything after the first part. The same expressions without "[1]" find all parts.
+_ALL_BODY_PARTS = [
+    etree.XPath(re.sub(r"\[1\]\s*$", "", str(expr).strip()),
+                namespaces={"re": "http://exslt.org/regular-expressions"})
+    for expr in BODY_XPATH
+]
+
+
+def _join_split_body(tree) -> None:
+    """Move the children of later body parts that are siblings of the first one into
+    it, so trafilatura sees the whole article (what lies between them stays out)."""
+    for expr in _ALL_BODY_PARTS:
+        try:
+            found = expr(tree)
+        except etree.XPathError:
+            continue
+        if not found:
+            continue
+        found_set = set(found)
+        tops = [el for el in found if not any(a in found_set for a in el.iterancestors())]
+        first = tops[0]
+        for el in tops[1:]:
+            if el.getparent() is not first.getparent():
+                continue
+            if el.text and el.text.strip():  # text directly inside the part
+                etree.SubElement(first, "p").text = el.text
+            for child in list(el):
+                first.append(child)
+            el.drop_tree()
+        return
 
 
 def _drop_non_article_blocks(tree) -> None:

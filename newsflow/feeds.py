@@ -296,8 +296,8 @@ def _follow(source: SourceConfig, job: _Job) -> Followed:
         payload = fetch.get(url, source.fetch_settings, accept=PAGE_ACCEPT,
                             etag=job.validators.get("etag"),
                             last_modified=job.validators.get("last_modified"))
-    except fetch.Disallowed:
-        return _fallback(article, row, "full text not fetched: disallowed by robots.txt")
+    except fetch.Disallowed as exc:
+        return _fallback(article, row, f"full text not fetched: {_reason(exc, url)}")
     except TransientSourceError as exc:
         return _fallback(article, row, f"full text unavailable: {_reason(exc, url)}{RETRY_NOTE}")
     except SourceError as exc:

@@ -14,8 +14,11 @@ of the process:
   :mod:`newsflow.robots`). A robots.txt answering 4xx allows everything; one
   that cannot be fetched (timeout, 5xx) disallows everything for now, a
   transient error, as the RFC asks.
-* at most ``per_host_concurrency`` requests at once; their starts at least
-  ``min_delay_seconds`` apart (the robots.txt ``Crawl-delay`` if larger, capped).
+* at most ``per_host_concurrency`` requests at once; none starts sooner than
+  ``min_delay_seconds`` (the robots.txt ``Crawl-delay`` if larger, capped) after the
+  previous one to the host started, nor after the previous answer arrived. A
+  request that timed out keeps its slot for :data:`TIMEOUT_HOLD_FACTOR` timeouts
+  more: the server is probably still busy with it.
 * ``Retry-After`` on 429/503: no request to that host before then. A wait up to
   the request timeout is waited out and the request made once more; a longer one
   raises :class:`TransientSourceError` carrying ``retry_after``.
@@ -57,6 +60,7 @@ MAX_BYTES = DEFAULTS.max_bytes
 ROBOTS_TTL = 3600.0  # seconds a robots.txt is kept when no run boundary says otherwise
 ROBOTS_UNREACHABLE_TTL = 60.0  # a robots.txt that could not be read is tried again after this
 MAX_CRAWL_DELAY = 30.0
+TIMEOUT_HOLD_FACTOR = 2.0  # a timed-out request's slot stays taken this many timeouts longer
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: at least 500 KiB must be read
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
@@ -187,15 +191,35 @@ def _slot(host: _Host, config: FetchConfig, url: str) -> Iterator[None]:
                                        f"{wait:.0f} s left", retry_after=wait)
         host.active += 1
         host.next_start = start + delay
+    timed_out = False
     try:
         wait = start - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         yield
+    except httpx.TimeoutException:
+        timed_out = True
+        raise
     finally:
-        with host.cond:
-            host.active -= 1
-            host.cond.notify()
+        if timed_out:
+            # A server that did not answer in time is most likely still working on the
+            # request we gave up on: its slot stays taken a while longer, so the host
+            # does not see one request more than the limit.
+            timer = threading.Timer(TIMEOUT_HOLD_FACTOR * config.timeout_seconds, _release,
+                                    (host, delay))
+            timer.daemon = True
+            timer.start()
+        else:
+            _release(host, delay)
+
+
+def _release(host: _Host, delay: float) -> None:
+    with host.cond:
+        host.active -= 1
+        # The request may have reached the server later than it started here (a new
+        # connection): the delay also counts from when its answer came.
+        host.next_start = max(host.next_start, time.monotonic() + delay)
+        host.cond.notify_all()
 
 
 def _hold_off(host: _Host, seconds: float) -> None:
@@ -236,10 +260,11 @@ def _request(url: str, headers: dict[str, str], config: FetchConfig, max_bytes: 
     """One GET inside the host's slot, bounded by ``timeout_seconds`` as a whole
     (connect, headers and body), counted from when the slot is taken."""
     host = _host(url)
+    client = _http()  # made on first use (loading CA certificates takes a while): not timed
     with _slot(host, config, url):
         deadline = time.monotonic() + config.timeout_seconds
         timeout = httpx.Timeout(config.timeout_seconds)
-        with _http().stream("GET", url, headers=headers, timeout=timeout) as response:
+        with client.stream("GET", url, headers=headers, timeout=timeout) as response:
             data = b""
             if response.status_code == 200:
                 data = _read_body(response, url, deadline, max_bytes)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from newsflow.article import Article, RawArticle, StoredArticle
 from newsflow.clean import clean_article
 from newsflow.detect import detect_article
-from translators.packages import InstalledPackage
+from translators.installed import InstalledPackage, best_by_pair
 
 TARGET = "en"
 # A paragraph inside a foreign-language article that is itself confidently
@@ -48,7 +48,7 @@ def route_for(lang: str, installed: list[InstalledPackage], enabled: list[str]) 
         return Route(lang, reason="language could not be detected reliably")
     if lang not in enabled:
         return Route(lang, reason=f"language '{lang}' is not enabled (config 'languages': {', '.join(enabled)})")
-    by_pair = {(p.from_code, p.to_code): p for p in installed}
+    by_pair = best_by_pair(installed)  # several versions of a pair: the highest
     if (lang, TARGET) in by_pair:
         return Route(lang, package=by_pair[(lang, TARGET)])
     if lang == "zt" and ("zh", TARGET) in by_pair:
@@ -222,6 +222,13 @@ class Translated:
     title_en: str
     paragraphs_en: list[str]
     truncated_sentences: int = 0
+    # quality (issue 14): flags {"paragraph", "sentence", "kind", "detail"} (paragraph indexes
+    # [title, *paragraphs]); counts for the run report
+    quality_flags: list[dict] = field(default_factory=list)
+    sentences: int = 0
+    from_cache: int = 0
+    redecoded: int = 0  # sentences decoded a second time (wider beam, repetition penalties)
+    nbest_picks: int = 0  # sentences whose names were taken from a lower hypothesis
 
 
 def _keep_english(article: Article, index: int) -> bool:
@@ -234,11 +241,17 @@ def _keep_english(article: Article, index: int) -> bool:
     )
 
 
-def translate_group(route: Route, articles: list[Article], engine, cache=None) -> list[Translated]:
+def translate_group(route: Route, articles: list[Article], engine, cache=None, *,
+                    glossary=None, quality=None) -> list[Translated]:
     """Translate all articles of one route in ONE batched engine call.
 
     Each document is the title followed by the paragraphs; English paragraphs
-    inside a foreign article are kept as written.
+    inside a foreign article are kept as written (and not checked). Every
+    translated sentence is checked (:func:`newsflow.quality.check_document`, with
+    the model score against the engine's ``low_confidence`` threshold); with a
+    ``glossary``, a sentence whose best hypothesis has a name wrong or missing may
+    take a lower one of the same beam (:mod:`newsflow.nbest`, margin
+    ``quality.nbest_margin``; ``quality`` is the config's ``QualityConfig``).
     """
     from translators.chinese import to_simplified
 
@@ -248,13 +261,54 @@ def translate_group(route: Route, articles: list[Article], engine, cache=None) -
         if route.simplify:
             parts = [to_simplified(p) for p in parts]
         docs.append(parts)
-    results = engine.translate_documents(docs, route.package.from_code, cache=cache)
+    lang = route.package.from_code
+    results = engine.translate_documents(docs, lang, cache=cache)
+    margin = quality.nbest_margin if quality is not None else 0.5
     out = []
     for art, res in zip(articles, results, strict=True):
-        title_en, *paras = res.paragraphs
+        parts, picks = _sentence_texts(res, glossary, lang, margin)
+        title_en, *paras = [" ".join(t for _src, t, _r in part if t) for part in parts] or res.paragraphs
         paras = [art.paragraphs[i] if _keep_english(art, i) else p for i, p in enumerate(paras)]
-        out.append(Translated(art, route, title_en, paras, res.truncated_sentences))
+        kept = {i + 1 for i in range(len(art.paragraphs)) if _keep_english(art, i)}
+        flags = _quality_flags(parts, lang, engine, kept)
+        out.append(Translated(art, route, title_en, paras, res.truncated_sentences, flags,
+                              sentences=getattr(res, "sentences", 0),
+                              from_cache=getattr(res, "from_cache", 0),
+                              redecoded=getattr(res, "redecoded", 0), nbest_picks=picks))
     return out
+
+
+def _sentence_texts(res, glossary, lang: str, margin: float):
+    """Per part, (source sentence, chosen text, result); and how many came from the n-best list."""
+    from newsflow.nbest import choose_hypothesis
+
+    parts, picks = [], 0
+    for part in getattr(res, "details", None) or []:  # an engine without details: no checks
+        chosen = []
+        for source, r in part:
+            text = r.text
+            if glossary is not None and len(r.hypotheses) > 1:
+                try:
+                    i = choose_hypothesis(glossary, lang, source, r.hypotheses, margin)
+                except Exception:  # a names bug must not cost the translation
+                    i = 0
+                if i:
+                    text, picks = r.hypotheses[i][0], picks + 1
+            chosen.append((source, text, r))
+        parts.append(chosen)
+    return parts, picks
+
+
+def _quality_flags(parts, lang: str, engine, kept: set[int]) -> list[dict]:
+    from newsflow.quality import DEFAULT_LOW_CONFIDENCE, check_document
+
+    threshold = getattr(engine, "low_confidence", DEFAULT_LOW_CONFIDENCE)
+    doc = [[(src, text, r.truncated, r.score) for src, text, r in part] for part in parts]
+    try:
+        return check_document(doc, lang, low_confidence=threshold, skip=kept)
+    except Exception as exc:  # a check must never cost the translation
+        return [{"paragraph": 0, "sentence": -1, "kind": "check-failed",
+                 "detail": f"quality not checked: {type(exc).__name__}: {exc}"}]
 
 
 @dataclass
@@ -303,6 +357,10 @@ def base_row(article: Article, status: str, run_id: str, reason: str | None = No
         paragraph_langs=list(article.paragraph_langs),
         last_run=run_id,
         first_run=run_id,
+        fetched_from=article.fetched_from,
+        fetch_note=article.fetch_note,
+        author=article.author,
+        source_updated=article.source_updated,
     )
 
 
@@ -320,6 +378,8 @@ def translated_row(t: Translated, names: NamesResult, run_id: str,
     row.name_findings = names.findings
     row.name_candidates = names.candidates
     row.truncated_sentences = t.truncated_sentences
+    row.quality_flags = [dict(f) for f in t.quality_flags]
+    row.needs_review = bool(t.quality_flags)
     if t.truncated_sentences:
         row.reason = (
             f"{t.truncated_sentences} sentence(s) reached max_decoding_length; "

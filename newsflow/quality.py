@@ -32,6 +32,7 @@ pairs), to be tuned per model: they are heuristics until calibrated on a real mo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ class Thresholds:
     char_run: int = 8  # one character (or a 2-3 character unit) repeated this often: "!!!!!!!!"
     # wrong-language: detection confidence needed, and the English-word share that skips detection.
     detect_confidence: float = 0.7
+    detect_confidence_no_english: float = 0.3
     english_share: float = 0.2
 
 
@@ -101,7 +103,8 @@ ENGLISH_CUES = frozenset(
 GERMAN_CUES = frozenset(
     "der die das und ist nicht mit von den dem des ein eine einen einer sich auf für zu im "
     "auch wird werden wurde hat haben sind war nach bei aus dass wie oder aber noch nur vor "
-    "zum zur über sagte sei seine ihre dieser diese mehr wir ich sie er es".split())
+    "zum zur über sagte sei seine ihre dieser diese mehr wir ich sie er es".split()) - {"war"}
+_NAME_PARTICLES = frozenset({"von", "der", "zu", "vom", "den"})  # Ursula von der Leyen
 # An output that ends on one of these stopped mid-sentence.
 _DANGLING = frozenset(
     "the a an of and or but with from by its their his our your my than into between whose".split())
@@ -113,7 +116,12 @@ def flag(kind: str, detail: str) -> dict:
 
 def words(text: str) -> list[str]:
     """Latin/digit words; Han characters are not words (see :func:`han_count`)."""
-    return [w for w in _WORD.findall(_HAN.sub(" ", text))]
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:  # every check asks for the same texts' words
+    return tuple(_WORD.findall(_HAN.sub(" ", text)))
 
 
 def han_count(text: str) -> int:
@@ -159,7 +167,8 @@ def check_untranslated(source: str, translation: str, lang: str, t: Thresholds =
     # Names, acronyms and numbers come back verbatim in good translations; ordinary words do
     # not. Lower-case words are never names in German (nouns are capitalised, so they need
     # the detector to say the output is still the source language).
-    ordinary = sum(1 for w in kept if w[0].islower() and w.lower() not in ENGLISH_CUES)
+    ordinary = sum(1 for w in kept if w[0].islower() and w.lower() not in ENGLISH_CUES
+                   and w not in _NAME_PARTICLES)
     if ordinary == 0:
         return []
     similarity = SequenceMatcher(None, source.lower(), translation.lower()).ratio()
@@ -214,25 +223,54 @@ def check_wrong_language(translation: str, lang: str, t: Thresholds = DEFAULTS,
         return [flag("wrong-language", f"{foreign} of {letters} letters are in a non-Latin script")]
     if lang not in ("zh", "zt") and han_count(text) / max(1, letters) >= 0.3:
         return [flag("wrong-language", "the output is Chinese")]
-    ws = [w.lower() for w in words(text)]
+    raw = words(text)
+    ws = [w.lower() for w in raw]
     if len(ws) < 3:
         return []
     english = sum(w in ENGLISH_CUES for w in ws)
-    german = sum(w in GERMAN_CUES for w in ws)
-    if german >= 2 and german > english:
+    german = _german_cues(raw, source)
+    if german >= 2 and german >= english:
         return [flag("wrong-language", f"German words left in the output ({german} German, "
                      f"{english} English function words)")]
     if english / len(ws) >= t.english_share or len(ws) < 5:
         return []
     # Names, places and numbers alone ("Bundesliga: Bayern - Dortmund 2:1") say nothing about
     # the language: the detector is asked only about text with ordinary (lower-case) words.
-    if sum(1 for w in words(text) if w[0].islower() and len(w) > 1) < 3:
+    if sum(1 for w in words(text) if w[0].islower() and len(w) > 1 and w not in _NAME_PARTICLES) < 3:
         return []
     detected = detect_text(text)
-    if detected.lang not in ("en", "und") and detected.confidence >= t.detect_confidence:
+    # without a single English function word in 5+ words, a weaker answer is enough
+    needed = t.detect_confidence if english else t.detect_confidence_no_english
+    if detected.lang not in ("en", "und") and detected.confidence >= needed:
         return [flag("wrong-language", f"the output reads as '{detected.lang}' "
                      f"(confidence {detected.confidence:.2f}), not English")]
     return []
+
+
+def _german_cues(raw: list[str], source: str) -> int:
+    """German function words in the output, except where names use them: the article of a name
+    kept as the source writes it ("Die Zeit", "Der Spiegel": a capitalised article and word,
+    both in the source), particles inside a name ("Ursula von der Leyen"), and the English verb
+    "die" (German "die" comes before a capitalised noun)."""
+    folded = source.lower()
+    count = 0
+    for i, w in enumerate(raw):
+        low = w.lower()
+        if low not in GERMAN_CUES:
+            continue
+        nxt = raw[i + 1] if i + 1 < len(raw) else ""
+        if w[0].isupper() and nxt[:1].isupper() and f"{w} {nxt}".lower() in folded:
+            continue
+        if low in _NAME_PARTICLES and w[0].islower() and i > 0 and raw[i - 1][0].isupper():
+            j = i + 1
+            while j < len(raw) and raw[j] in _NAME_PARTICLES:
+                j += 1
+            if j < len(raw) and raw[j][0].isupper() and raw[i - 1].lower() not in GERMAN_CUES:
+                continue
+        if w == "die" and not nxt[:1].isupper():
+            continue
+        count += 1
+    return count
 
 
 def _is_english(text: str) -> bool:
@@ -381,3 +419,50 @@ def low_confidence_threshold(config: dict[str, float] | None, model_id: str | No
     if model_id and model_id in config:
         return float(config[model_id])
     return float(config.get("default", DEFAULT_LOW_CONFIDENCE))
+
+
+# --- whole documents (the pipeline) ---------------------------------------------------
+
+# The same output for this many different source sentences of one part is a loop of the model.
+SAME_OUTPUT_MIN = 3
+
+
+def check_document(
+    parts: list[list[tuple[str, str, bool, float | None]]],
+    lang: str,
+    *,
+    low_confidence: float = DEFAULT_LOW_CONFIDENCE,
+    skip: frozenset[int] | set[int] = frozenset(),
+    thresholds: Thresholds = DEFAULTS,
+) -> list[dict]:
+    """Flags of one article: ``parts`` = [title, *paragraphs], each a list of
+    ``(source sentence, translation, hit_limit, score)``. Each flag is
+    ``{"paragraph", "sentence", "kind", "detail"}`` (``paragraph`` indexes the parts, 0 = the
+    title; ``sentence`` -1 = the whole part). Parts in ``skip`` (kept as written) are not
+    checked."""
+    out = []
+    for p, sentences in enumerate(parts):
+        if p in skip:
+            continue
+        for s, (source, translation, hit_limit, score) in enumerate(sentences):
+            for f in check_pair(source, translation, lang, hit_limit=hit_limit, score=score,
+                                low_confidence=low_confidence, thresholds=thresholds):
+                excerpt = translation if len(translation) <= 80 else translation[:77] + "..."
+                detail = f"{f['detail']}: “{excerpt}”" if excerpt.strip() else f["detail"]
+                out.append({"paragraph": p, "sentence": s, "kind": f["kind"], "detail": detail})
+        sources_of: dict[str, set[str]] = {}
+        for source, translation, _hit, _score in sentences:
+            if translation.strip():
+                sources_of.setdefault(translation.strip(), set()).add(source.strip())
+        same = [(t, len(srcs)) for t, srcs in sources_of.items() if len(srcs) >= SAME_OUTPUT_MIN]
+        if same:
+            text, count = max(same, key=lambda x: x[1])
+            out.append({"paragraph": p, "sentence": -1, "kind": "repetition",
+                        "detail": f"the same output for {count} different sentences: '{text[:60]}'"})
+    return out
+
+
+def flag_kinds(flags: list[dict]) -> list[str]:
+    """The distinct kinds of a list of flags, in KINDS order."""
+    present = {f["kind"] for f in flags}
+    return [k for k in KINDS if k in present]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from newsflow.article import StoredArticle
 from newsflow.errors import NewsflowError
+from newsflow.markdown import escape_markdown
 from newsflow.store.schema import process_alive
 
 # Temp files carry their writer (host and pid) so a later run can tell the leftovers of a
@@ -104,37 +105,82 @@ def article_json(row: StoredArticle) -> dict:
         "reason": row.reason,
         "title": row.title,
         "title_en": row.title_en,
+        "text": row.original_text,  # the cleaned original, paragraphs separated by blank lines
         "text_en": row.translation,
         "raw_translation": row.raw_translation,
         "model": {"id": row.model_id, "version": row.model_version} if row.model_id else None,
         "name_findings": row.name_findings,
         "name_candidates": row.name_candidates,
         "run": row.last_run,
+        "needs_review": bool(row.needs_review),
+        "quality_flags": [dict(f) for f in row.quality_flags or []],
+        # where the text came from when a feed item's link was followed, and why not
+        "fetched_from": getattr(row, "fetched_from", None),
+        "fetch_note": getattr(row, "fetch_note", None),
+        "author": getattr(row, "author", None),
     }
 
 
 def article_markdown(row: StoredArticle) -> str:
+    """The article as Markdown; everything from the source (titles, texts, URLs, notes,
+    the translation of them) is escaped, so markup in a source stays text."""
+    md, line = escape_markdown, (lambda value: escape_markdown(value, inline=True))
     title = row.title_en or row.title or row.id
-    lines = [f"# {title}", ""]
-    meta = [f"source: {row.source}", f"language: {row.lang} ({row.lang_confidence:.2f})",
+    lines = [f"# {line(title)}", ""]
+    meta = [f"source: {line(row.source)}", f"language: {line(row.lang)} ({row.lang_confidence:.2f})",
             f"status: {row.status}"]
     if row.url:
-        meta.append(f"url: {row.url}")
+        meta.append(f"url: {line(row.url)}")
+    if getattr(row, "fetched_from", None):
+        meta.append(f"full text from: {line(row.fetched_from)}")
+    if getattr(row, "fetch_note", None):
+        meta.append(f"fetch note: {line(row.fetch_note)}")
     if row.model_id:
-        meta.append(f"model: {row.model_id} {row.model_version}")
+        meta.append(f"model: {line(row.model_id)} {line(row.model_version)}")
     if row.reason:
-        meta.append(f"note: {row.reason}")
+        meta.append(f"note: {line(row.reason)}")
+    flags = list(row.quality_flags or [])
+    if row.needs_review or flags:
+        meta.append(f"needs review: {line(', '.join(sorted({f['kind'] for f in flags})) or 'yes')}")
     lines += [f"- {m}" for m in meta] + [""]
-    if row.translation:
-        lines += [row.translation, ""]
+    if flags and row.translation:
+        lines += _marked_translation(row.translation, flags)
+    elif row.translation:
+        lines += [md(row.translation), ""]
     problems = [f for f in row.name_findings if f.get("status") != "ok"]
     if problems:
         lines += ["## Names", ""]
-        lines += [f"- {f['entity']}: {f['status']} {', '.join(f['found']) or '-'} -> {f['expected']}"
-                  for f in problems]
+        lines += [f"- {line(f['entity'])}: {line(f['status'])} {line(', '.join(f['found'])) or '-'} -> "
+                  f"{line(f['expected'])}" for f in problems]
         lines.append("")
-    lines += ["## Original", "", f"**{row.title}**", "", row.original_text, ""]
+    lines += ["## Original", "", f"**{line(row.title)}**", "", md(row.original_text), ""]
     return "\n".join(lines)
+
+
+def _flag_line(flags: list[dict]) -> str:
+    """One quoted line naming each flagged sentence of a part (1-based, as a reader counts)."""
+    items = []
+    for f in flags:
+        where = "whole paragraph" if f.get("sentence", -1) < 0 else f"sentence {f['sentence'] + 1}"
+        items.append(f"{where}: **{escape_markdown(f['kind'], inline=True)}** "
+                     f"({escape_markdown(f['detail'], inline=True)})")
+    return "> ⚠ needs review: " + "; ".join(items)
+
+
+def _marked_translation(translation: str, flags: list[dict]) -> list[str]:
+    """The translation, each flagged paragraph followed by a note naming its flagged sentences
+    (flag ``paragraph`` 0 is the title, 1.. the paragraphs)."""
+    by_part: dict[int, list[dict]] = {}
+    for f in flags:
+        by_part.setdefault(int(f.get("paragraph", 0)), []).append(f)
+    lines = []
+    if 0 in by_part:
+        lines += ["**Title:** " + _flag_line(by_part[0])[2:], ""]
+    for i, paragraph in enumerate(translation.split("\n\n"), 1):
+        lines += [escape_markdown(paragraph), ""]  # model output of source text: escaped
+        if i in by_part:
+            lines += [_flag_line(by_part[i]), ""]
+    return lines
 
 
 def write_article_files(output_dir: Path, rows: list[StoredArticle]) -> int:
@@ -306,9 +352,11 @@ def build_report(
                           stage_seconds=dict(stage_seconds), warnings=list(warnings or []))
 
 
-def _table(headers: list[str], rows: list[list]) -> list[str]:
-    def cell(v) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+def _table(headers: list[str], rows: list[list], escape: bool = True) -> list[str]:
+    def cell(v) -> str:  # escaped: titles, reasons and errors come from sources
+        if not escape:  # newsflow's own labels and numbers
+            return str(v).replace("|", "\\|").replace("\n", " ")
+        return escape_markdown(v, inline=True)
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return out
@@ -403,9 +451,11 @@ def report_markdown(report: RunReport, report_path: str | None = None) -> str:
         lines += _table(["article", "title"], [[a["id"], a.get("title", "")] for a in report.rechecked])
         lines += more("rechecked") + [""]
     if report.warnings:
-        lines += ["## Warnings", ""] + [f"- {w}" for w in report.warnings] + more("warnings") + [""]
+        lines += (["## Warnings", ""] + [f"- {escape_markdown(w, inline=True)}" for w in report.warnings]
+                  + more("warnings") + [""])
     lines += ["## Time per stage", ""]
-    lines += _table(["stage", "seconds"], [[k, f"{v:.2f}"] for k, v in report.stage_seconds.items()])
+    lines += _table(["stage", "seconds"], [[k, f"{v:.2f}"] for k, v in report.stage_seconds.items()],
+                    escape=False)
     lines.append("")
     return "\n".join(lines)
 

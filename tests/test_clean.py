@@ -305,7 +305,6 @@ SAMPLE_BOILERPLATE = (
 )  # fmt: skip
 
 
-@pytest.mark.skipif(not (SAMPLES / "html").is_dir(), reason="samples/ not written yet")
 def test_sample_pages_and_inbox_clean_without_boilerplate():
     sources = [
         SourceConfig(name="html", kind="pages",
@@ -314,8 +313,11 @@ def test_sample_pages_and_inbox_clean_without_boilerplate():
         *(SourceConfig(name=p.stem, kind="feed", url=str(p))
           for p in sorted((SAMPLES / "feeds").glob("*.xml"))),
     ]  # fmt: skip
+    assert len(sources[0].pages) >= 4 and len(sources) >= 5  # pages, inbox, the three feeds
     for source in sources:
-        for raw_article in parse_payloads(source, load_source(source, SAMPLES)):
+        raws = parse_payloads(source, load_source(source, SAMPLES))
+        assert raws, source.name
+        for raw_article in raws:
             article = clean_article(raw_article)
             assert article.error is None and article.paragraphs, raw_article.key
             assert article.title and article.paragraphs[0] != article.title, raw_article.key

@@ -290,3 +290,112 @@ def test_missing_model_is_a_model_error(tmp_path, installed_models_dir):
     pkg = find_package(tmp_path, "de", "en")
     with pytest.raises(ModelError, match=str(Path(folder / "model"))):
         Engine(pkg, EngineOptions())
+
+
+# --- scores, n-best and the second pass (issue 14) ----------------------------------
+
+SENTENCES = [
+    "Die Polizei meldete einen Streik.",
+    "Hallo Welt.",
+    "Der Bürgermeister von Köln forderte eine Reform der Rente.",
+    "Die Bundesregierung kündigte am 3. Oktober neue Regeln an.",
+    "Dr. Müller war dagegen.",
+    "Die Opposition kritisierte den Plan.",
+]
+
+
+def test_every_sentence_gets_its_score_and_nbest_list(engine):
+    engine._translator = recorder = RecordingTranslator(engine._translator)
+    results = engine.translate_sentences(SENTENCES[:3])
+    [(_, kwargs)] = recorder.calls
+    assert kwargs["return_scores"] is True and kwargs["num_hypotheses"] == 2  # = beam size
+    for r in results:
+        assert r.score is not None and r.score < 0  # mean log-probability per token
+        assert len(r.hypotheses) == 2 and r.hypotheses[0] == (r.text, r.score)
+        assert r.hypotheses[0][1] >= r.hypotheses[1][1]  # best first
+        assert not r.redecoded
+
+
+def _redecoding(de_package, **kw):
+    return Engine(de_package, EngineOptions(redecode=True, **kw))
+
+
+def test_flagged_sentences_are_decoded_again_and_the_better_kept(de_package):
+    # every random-weight sentence is far below a threshold of 0: all are flagged low-confidence
+    engine = _redecoding(de_package, low_confidence=(("default", 0.0),), redecode_max_share=1.0)
+    engine._translator = recorder = RecordingTranslator(engine._translator)
+    results = engine.translate_sentences(SENTENCES)
+    first_call, second_call = recorder.calls
+    assert len(first_call[0]) == len(second_call[0]) == len(SENTENCES)
+    assert first_call[1]["beam_size"] == 2 and "repetition_penalty" not in first_call[1]
+    assert second_call[1]["beam_size"] == 4 and second_call[1]["num_hypotheses"] == 4
+    assert second_call[1]["repetition_penalty"] == 1.2 and second_call[1]["no_repeat_ngram_size"] == 3
+    # both attempts counted
+    assert engine.sentences_decoded == 2 * len(SENTENCES)
+    assert engine.sentences_redecoded == len(SENTENCES)
+    # the same two calls by hand (same batch: int8 results can depend on a sentence's batch mates)
+    plain = Engine(de_package, EngineOptions())
+    ordered = sorted(SENTENCES)
+    batch = [plain._tokenizer.encode(s) for s in ordered]
+    firsts = dict(zip(ordered, plain._decode(batch), strict=True))
+    agains = dict(zip(ordered, plain._decode(batch, beam=4, repetition_penalty=1.2,
+                                             no_repeat_ngram_size=3), strict=True))
+    kept_second = 0
+    for source, result in zip(SENTENCES, results, strict=True):
+        first, again = firsts[source], agains[source]
+        better = again if engine._rank(source, again, None) > engine._rank(source, first, None) else first
+        assert result.redecoded and result.text == better.text
+        assert result.score == pytest.approx(better.score, abs=1e-4)
+        kept_second += better is again
+    assert engine.redecode_kept == kept_second >= 1  # the second attempt won somewhere
+
+
+def test_only_flagged_sentences_are_redecoded_within_the_budget(de_package):
+    engine = _redecoding(de_package, low_confidence=(("default", -100.0),), redecode_max_share=1.0)
+    results = engine.translate_sentences(SENTENCES)
+    flagged = [s for s, r in zip(SENTENCES, results, strict=True) if r.redecoded]
+    plain = Engine(de_package, EngineOptions())
+    expected = [s for s, r in zip(SENTENCES, plain.translate_sentences(SENTENCES), strict=True)
+                if engine._needs_redecode(s, r, None)]
+    assert flagged == expected and engine.sentences_redecoded == len(expected)
+    # the budget: at most a quarter of the call's sentences, lowest scores first
+    capped = _redecoding(de_package, low_confidence=(("default", 0.0),))
+    capped.translate_sentences(SENTENCES)
+    assert capped.sentences_redecoded == 2  # ceil(0.25 * 6)
+    # a per-model threshold wins over the default
+    own = _redecoding(de_package, low_confidence=(("default", 0.0), ("translate-de_en", -100.0)))
+    assert own.low_confidence == -100.0
+
+
+def test_truncated_sentences_are_redecoded(de_package):
+    engine = _redecoding(de_package, max_decoding_length=8, redecode_max_share=1.0,
+                         low_confidence=(("default", -100.0),))
+    [doc] = engine.translate_documents([["Die Polizei meldete einen Streik. Hallo Welt."]], "de")
+    assert engine.sentences_redecoded == 2 and doc.redecoded == 2
+    assert doc.truncated_sentences == 2  # still cut at 8 tokens: both attempts were
+
+
+def test_cache_keys_on_redecode_settings_and_keeps_scores(de_package):
+    plain = Engine(de_package, EngineOptions())
+    on = _redecoding(de_package)
+    wider = _redecoding(de_package, redecode_beam=6)
+    stricter = _redecoding(de_package, low_confidence=(("default", -0.3),))
+    keys = {plain.model_key, on.model_key, wider.model_key, stricter.model_key}
+    assert len(keys) == 4 and plain.model_key.endswith("@beam2")
+    cache = MemorySentenceCache()
+    [first] = on.translate_documents([SENTENCES[:2]], "de", cache=cache)
+    calls = on.model_calls
+    [again] = on.translate_documents([SENTENCES[:2]], "de", cache=cache)
+    assert on.model_calls == calls and again.from_cache == 2 and first.from_cache == 0
+    assert [r for _, r in again.details[0]] == [r for _, r in first.details[0]]  # scores, n-best kept
+    # a value cached by an older engine (plain text) still reads
+    cache.put_many(plain.model_key, {"Hallo Welt.": "Hello world."})
+    [old] = plain.translate_documents([["Hallo Welt."]], "de", cache=cache)
+    assert old.paragraphs == ["Hello world."] and old.details[0][0][1].score is None
+
+
+def test_document_details_line_up_with_sentences(engine):
+    [doc] = engine.translate_documents([["Erster Satz. Zweiter Satz.", "", "Dritter."]], "de")
+    assert [[s for s, _ in part] for part in doc.details] == [["Erster Satz.", "Zweiter Satz."], [],
+                                                               ["Dritter."]]
+    assert doc.paragraphs[0] == " ".join(r.text for _, r in doc.details[0])

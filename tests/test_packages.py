@@ -269,7 +269,7 @@ def test_invalid_subfolder_is_reported_not_hidden(de_file, home, caplog):
     assert len(problems) == 2
     assert any("half" in p and "to_code" in p for p in problems)
     assert any("leftover" in p and "no metadata.json" in p for p in problems)
-    with caplog.at_level(logging.WARNING, logger="translators.packages"):
+    with caplog.at_level(logging.WARNING, logger="translators.installed"):
         assert len(list_installed(home)) == 1
     assert "leftover" in caplog.text
     assert scan_installed(home / "missing") == ([], [])
@@ -301,41 +301,168 @@ def test_index_offline_is_one_clear_line(monkeypatch, argos_index, home):
     assert list_installed(home) == []
 
 
-class _FakeAvailable:
-    def __init__(self, file: Path, from_code: str, version="1.0"):
-        self.file, self.from_code, self.to_code = file, from_code, "en"
-        self.package_version, self.type = version, "translate"
-
-    def download(self) -> Path:
-        copy = self.file.with_suffix(".download")
-        shutil.copy(self.file, copy)
-        return copy
+# --- validated installs -------------------------------------------------------------
 
 
-def test_index_installs_zh_and_zt(monkeypatch, argos_index, tmp_path, home):
-    from argostranslate import package as argos_package
+def _cut_model_bin(source: Path, target: Path, keep: float = 1 / 3) -> Path:
+    """A copy of the archive whose model/model.bin is cut to ``keep`` of its size."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith("model/model.bin"):
+                data = data[: int(len(data) * keep)]
+            dst.writestr(info.filename, data)
+    return target
 
-    files = tmp_path / "index-files"
-    available = [
-        _FakeAvailable(build_package(files, "zh"), "zh"),
-        _FakeAvailable(build_package(files, "zt"), "zt"),
-        _FakeAvailable(build_package(files, "de"), "de"),
-    ]
-    monkeypatch.setattr(
-        argos_package,
-        "update_package_index",
-        lambda: argos_index.write_text("[]", encoding="utf-8"),
-    )
-    monkeypatch.setattr(argos_package, "get_available_packages", lambda: available)
-    installed = install_from_index(["zh"], home)
-    assert sorted(p.from_code for p in installed) == ["zh", "zt"]
-    assert not list(files.glob("*.download"))  # downloads removed after install
-    with pytest.raises(ModelError, match="no fr->en package"):
-        install_from_index(["fr"], home)
 
-    def broken_download():
-        raise Exception("Download failed for German → English")
+def _replace_member(source: Path, target: Path, suffix: str, data: bytes) -> Path:
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, data if info.filename.endswith(suffix) else src.read(info.filename))
+    return target
 
-    available[2].download = broken_download
-    with pytest.raises(ModelError, match=r"cannot reach the Argos package index \(de->en: "):
-        install_from_index(["de"], home)
+
+def test_a_package_with_model_bin_cut_to_a_third_is_refused(de_file, home, tmp_path):
+    [old] = install_from_path(de_file, home)
+    before = _snapshot(home.parent)
+    newer = build_package(tmp_path / "v2", "de", version="2.0", seed=5)
+    cut = _cut_model_bin(newer, tmp_path / "translate-de_en-2_0.argosmodel")
+    with pytest.raises(ModelError) as err:
+        install_from_path(cut, home)
+    message = str(err.value)
+    assert message.startswith(f"{cut}: refused, the package does not work: model: cannot load the CTranslate2 model")
+    assert message.endswith("nothing was replaced") and "\n" not in message
+    assert ".newsflow-install-" not in message  # reasons name files inside the package, not the staging folder
+    assert _snapshot(home.parent) == before  # the installed version stays, byte for byte
+    assert list_installed(home) == [old]
+
+
+def test_a_package_whose_tokenizer_does_not_load_is_refused(de_file, home, tmp_path):
+    bad = _replace_member(de_file, tmp_path / "bad-sp.argosmodel", "sentencepiece.model", b"not a model")
+    with pytest.raises(ModelError, match=r"bad-sp.argosmodel: refused, the package does not work: "
+                                         r"sentencepiece.model: cannot load the tokenizer"):
+        install_from_path(bad, home)
+    assert list_installed(home) == []
+
+
+def test_a_package_that_translates_to_nothing_is_refused(home, tmp_path):
+    # </s> wins right after the forced target prefix, which is stripped: no text at all
+    mute = build_package(tmp_path, "de", eos_bias=60.0, target_prefix="▁Die")
+    with pytest.raises(ModelError, match="translated to nothing"):
+        install_from_path(mute, home)
+    assert list_installed(home) == []
+
+
+def test_a_broken_package_in_a_folder_install_installs_nothing(tiny_package_files, home, tmp_path):
+    folder = tmp_path / "both"
+    folder.mkdir()
+    shutil.copy(tiny_package_files / "translate-zh_en-1_0.argosmodel", folder)
+    _cut_model_bin(tiny_package_files / "translate-de_en-1_0.argosmodel", folder / "translate-de_en-1_0.argosmodel")
+    with pytest.raises(ModelError, match="translate-de_en-1_0.argosmodel: refused"):
+        install_from_path(folder, home)
+    assert list_installed(home) == []
+
+
+def test_an_upgrade_keeps_the_previous_folder_until_the_new_one_works(de_file, home, tmp_path, monkeypatch):
+    [old] = install_from_path(de_file, home)
+    newer = build_package(tmp_path / "v2", "de", version="2.0", seed=5)
+    seen = []
+    real_probe = pk.probe_package
+
+    def watching(package):
+        # while the new package is validated, the old one is installed and works
+        seen.append((package.package_version, [p.package_version for p in list_installed(home)],
+                     real_probe(old)))
+        return real_probe(package)
+
+    monkeypatch.setattr(pk, "probe_package", watching)
+    [new] = install_from_path(newer, home)
+    assert seen == [("2.0", ["1.0"], None)]
+    assert [p.package_version for p in list_installed(home)] == ["2.0"] and not old.path.exists()
+    assert new.path.parent == home
+
+
+# --- zip bombs -------------------------------------------------------------------------
+
+
+def test_an_archive_with_too_many_members_is_refused(de_file, home, tmp_path):
+    top = "translate-de_en-1_0/"
+    many = _rezip(de_file, tmp_path / "many.argosmodel",
+                  extra=[(f"{top}filler/{i}.txt", b"") for i in range(pk.MAX_MEMBERS)])
+    with pytest.raises(ModelError) as err:
+        install_from_path(many, home)
+    members = len(zipfile.ZipFile(de_file).infolist()) + pk.MAX_MEMBERS
+    assert str(err.value) == (f"{many}: refused: {members} members in the archive "
+                              f"(at most {pk.MAX_MEMBERS})")
+    assert not home.exists()  # refused before anything was written
+
+
+def test_an_archive_too_large_uncompressed_is_refused_before_extracting(de_file, home, tmp_path, monkeypatch):
+    """A real bomb: 64 MB of zeros in ~64 KB; with the limit at 32 MB it is refused
+    without extracting a byte."""
+    top = "translate-de_en-1_0/"
+    bomb = tmp_path / "bomb.argosmodel"
+    with zipfile.ZipFile(de_file) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+        dst.writestr(f"{top}zeros.bin", bytes(64 * 1024**2))
+    assert bomb.stat().st_size < 1024**2
+    monkeypatch.setattr(pk, "MAX_UNCOMPRESSED_BYTES", 32 * 1024**2)
+    with pytest.raises(ModelError, match=r"bomb.argosmodel: refused: 6[45] MB uncompressed \(at most 32 MB\)"):
+        install_from_path(bomb, home)
+    assert not home.exists()
+    assert not list(tmp_path.glob("**/.newsflow-install-*"))
+
+
+def test_an_archive_that_claims_gigabytes_is_refused_at_the_default_limit(de_file, home, tmp_path):
+    """Sizes as a bomb declares them (the central directory says 3.75 GB for one
+    member); zipfile would stop that member at its declared size, so the
+    declared sizes are what the limit counts."""
+    top = "translate-de_en-1_0/"
+    lying = _rezip(de_file, tmp_path / "lying.argosmodel", extra=[(f"{top}big.bin", b"x")])
+    data = bytearray(lying.read_bytes())
+    name = f"{top}big.bin".encode()
+    entry = data.rindex(name) - 46  # its central directory record (46 fixed bytes, then the name)
+    assert data[entry:entry + 4] == b"PK\x01\x02"
+    data[entry + 24:entry + 28] = (0xF0000000).to_bytes(4, "little")  # uncompressed size
+    lying.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"lying.argosmodel: refused: 3,84[01] MB uncompressed \(at most 2,048 MB\)"):
+        install_from_path(lying, home)
+    assert not home.exists()
+
+
+# --- several versions of one pair ------------------------------------------------------
+
+
+def _copy_in(file: Path, home: Path, folder_name: str, tmp_path: Path) -> None:
+    """Put a package into ``home`` under ``folder_name`` behind the installer's back."""
+    staging = tmp_path / f"staging-{folder_name}"
+    [pkg] = install_from_path(file, staging)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(pkg.path, home / folder_name)
+
+
+def test_the_highest_version_is_used_across_folders(home, tmp_path):
+    from newsflow.pipeline import route_for
+
+    for version, folder in [("9.0", "z-old"), ("10.0", "a-new"), ("1.5", "m-older")]:
+        _copy_in(build_package(tmp_path / version, "de", version=version, seed=int(float(version))),
+                 home, folder, tmp_path)
+    installed = list_installed(home)
+    assert [p.path.name for p in installed] == ["a-new", "m-older", "z-old"]
+    assert find_package(home, "de", "en").package_version == "10.0"  # PEP 440: 10.0 > 9.0
+    for order in (installed, installed[::-1]):
+        assert pk.best_by_pair(order)[("de", "en")].path.name == "a-new"
+        assert route_for("de", order, ["de"]).package.package_version == "10.0"
+
+
+def test_check_installed_names_a_folder_whose_model_no_longer_loads(installed_models_dir, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(installed_models_dir, home)
+    de, zh = sorted(list_installed(home), key=lambda p: p.from_code)
+    assert pk.check_installed([de, zh]) == {}
+    model_bin = de.model_dir / "model.bin"
+    model_bin.write_bytes(model_bin.read_bytes()[: model_bin.stat().st_size // 3])
+    broken = pk.check_installed(list_installed(home))
+    assert list(broken) == [de.path]
+    assert broken[de.path].startswith("model: cannot load the CTranslate2 model")

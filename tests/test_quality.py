@@ -146,6 +146,12 @@ GOOD_SHORT = [
     ("zh", "上证指数收涨0.5%，报3050.12点。", "The Shanghai Composite Index closed up 0.5% at 3050.12 points."),
     ("zh", "截至目前，已有超过3000人报名。", "So far, more than 3,000 people have signed up."),
     ("zt", "賴清德", "Lai Ching-te"),
+    ("de", "Die Zeit und die Welt berichten über den Fall.", "Die Zeit and Die Welt report on the case."),
+    ("de", "Der Spiegel: Scholz unter Druck", "Der Spiegel: Scholz under pressure"),
+    ("de", "FC Bayern – VfB Stuttgart 3:0 (1:0)", "FC Bayern – VfB Stuttgart 3:0 (1:0)"),
+    ("zh", "新华社北京10月5日电", "Xinhua News Agency, Beijing, October 5"),
+    ("zh", "（完）", "(End)"),
+    ("zt", "記者：王小明／台北報導", "Reporter: Wang Xiaoming / Taipei"),
 ]
 
 
@@ -192,12 +198,23 @@ def test_source_script():
     ("zh", "外務省の報道官は、交渉は継続されると述べた。"),
     ("zh", "전문가들은 부동산 시장이 점차 안정될 것으로 본다."),
     ("zh", "Der Staatsrat hat eine neue Wohnungspolitik angekündigt."),
+    ("zh", "Sie ist 34 Jahre alt."),
+    ("de", "Polisen rapporterade en strejk i staden."),
+    ("de", "Policja zgłosiła strajk w mieście."),
+    ("de", "De politie meldde een staking in de stad."),
 ])
 def test_wrong_language(lang, translation):
     assert check_wrong_language(translation, lang)[0]["kind"] == "wrong-language"
 
 
 def test_wrong_language_passes_english_with_foreign_names():
+    assert check_pair("Ursula von der Leyen sagte, die Gespräche gingen weiter.",
+                      "Ursula von der Leyen said the talks would continue.", "de") == []
+    assert check_pair("Alexander von Humboldt und Karl zu Guttenberg",
+                      "Alexander von Humboldt and Karl zu Guttenberg", "de") == []
+    assert check_pair("Tausende sterben im Krieg", "Thousands die in war", "de") == []
+    half = "Der Außenminister said that die Verhandlungen weitergehen werden."
+    assert "wrong-language" in kinds("Der Außenminister sagte, die Verhandlungen gehen weiter.", half, "de")
     for text in ["Mayor Müller of Köln calls for a reform of the Rente.",
                  "Scholz meets Macron in Paris", "Strike at Deutsche Bahn",
                  "The raid targeted suspected members of the group \"Letzte Generation\"."]:

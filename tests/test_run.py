@@ -17,8 +17,6 @@ from newsflow.work import CountingCache, LeaseKeeper
 from tests.reliability import faults, harness
 
 
-
-
 def make_ctx(cfg, run_id, **kw):
     return run.make_context(load_settings(cfg), run_id, **kw)
 

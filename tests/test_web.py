@@ -23,6 +23,7 @@ from newsflow.web.app import create_app  # noqa: E402
 from newsflow.web.readonly import open_sqlite_read_only, read_only_url  # noqa: E402
 from newsflow.web.views import article_parts, fix_spans  # noqa: E402
 from tests.support.postgres import pg_database_url, postgres_url  # noqa: E402,F401
+from tests.support.services import require_import  # noqa: E402
 
 HOSTILE = '<script>alert("x")</script>'
 HOSTILE_IMG = '<img src=x onerror=alert(1)>'
@@ -258,7 +259,7 @@ def test_read_only_postgres_url_keeps_other_options():
 
 @pytest.mark.postgres
 def test_postgres_store_is_read_only(pg_database_url, tmp_path, client_for):
-    pytest.importorskip("psycopg")
+    require_import("psycopg", "uv sync installs it with the dev group")
     from newsflow.store import open_store
 
     s = settings_for(tmp_path, extra=f"database_url: {pg_database_url}\n")
@@ -427,3 +428,60 @@ def test_search_page_and_api_match_the_cli_function(tmp_path, client_for):
     assert client.get("/search", params={"q": "王毅"}).status_code == 200
     assert "Nothing found" in client.get("/search", params={"q": "zzzunknownword"}).text
     assert client.get("/api/search").status_code == 400  # q is required
+
+
+# -- schema versions -----------------------------------------------------------
+
+
+def test_a_store_from_before_schema_versions_is_read_as_it_is(tmp_path, client_for):
+    from tests.conftest import REPO
+
+    s = settings_for(tmp_path)
+    path = s.resolve(s.database)
+    path.parent.mkdir(parents=True)
+    con = sqlite3.connect(path)
+    con.executescript((REPO / "tests" / "data" / "store" / "schema_v1_sqlite.sql").read_text())
+    con.execute("INSERT INTO articles (id, source, content_hash, status, title, created_at, updated_at) "
+                "VALUES ('de-wire:1', 'de-wire', 'h', 'pending', 'Alt', '2026-01-01', '2026-01-01')")
+    con.commit()
+    con.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    client = client_for(s)
+    assert client.get("/articles/de-wire:1").status_code == 200  # old rows still read
+    r = client.get("/review")  # needs a column the old schema lacks: says what to do
+    assert r.status_code == 503 and "another version" in r.text and "newsflow run" in r.text
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # not migrated by the reader
+
+
+def test_a_store_from_a_newer_newsflow_is_refused_clearly(tmp_path, client_for):
+    s = settings_for(tmp_path)
+    path = fill(s, [article(1)])
+    con = sqlite3.connect(path)
+    con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    r = client_for(s).get("/articles/de-wire:0001")
+    assert r.status_code == 503 and "schema version 999" in r.text and "Upgrade newsflow" in r.text
+
+
+# -- the command -----------------------------------------------------------------
+
+
+def test_web_command_port_in_use_is_one_line_error(tmp_path):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"database: {tmp_path / 'n.db'}\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["--config", str(cfg), "web", "--port", str(port)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "n.db").exists()

@@ -11,7 +11,17 @@ alone by default, and lets CTranslate2 truncate input (1024 tokens) and output
 * an output that reaches ``max_decoding_length`` without ``</s>`` is flagged
   ``truncated`` (counted per document), never passed off as complete;
 * all sentences of all documents of a call go to ONE ``translate_batch`` call
-  (deduplicated; CTranslate2 sorts them by length and batches by tokens).
+  (deduplicated; CTranslate2 sorts them by length and batches by tokens);
+* every sentence gets its model score (``return_scores``: the length-normalised
+  log-probability) and its n-best list (``num_hypotheses`` up to the beam size: the
+  same beam search, no extra decoding; the pipeline picks names from it);
+* with ``redecode`` on, sentences that come back low-confidence, looping or
+  truncated (:data:`newsflow.quality.REDECODE_KINDS`) are decoded once more, in
+  one more batched call, with a wider beam and ``repetition_penalty`` /
+  ``no_repeat_ngram_size``; the better attempt is kept (fewer repetition /
+  truncation flags first, then the higher score). At most ``redecode_max_share``
+  of a call's sentences (the lowest-scoring first) are re-decoded, so a bad model
+  cannot multiply a run's time.
 
 Engines hold a loaded ``ctranslate2.Translator``, which is NOT fork-safe: create
 engines (``get_engine``) only in the process that uses them, never in a parent
@@ -20,18 +30,21 @@ process that later forks workers.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from newsflow.errors import ModelError
-from translators.packages import InstalledPackage
+from translators.installed import InstalledPackage
 from translators.segment import segment_paragraphs, split_long
+from translators.tokenizers import load_tokenizer
 
 if TYPE_CHECKING:
-    from newsflow.config import TranslationConfig
+    from newsflow.config import QualityConfig, TranslationConfig
 
 EOS = "</s>"
 
@@ -51,6 +64,10 @@ class EngineOptions:
     "Performance").
     ``max_input_tokens``: longer segments are split before decoding.
     ``max_decoding_length``: an output that reaches it is flagged truncated.
+    ``num_hypotheses``: n-best list per sentence (0 = the beam size).
+    ``redecode`` and the fields after it: the second pass (config ``quality``, see
+    :class:`newsflow.config.QualityConfig`); ``low_confidence`` is
+    ``((model_id or "default", threshold), ...)``.
     """
 
     beam_size: int = 2
@@ -61,9 +78,27 @@ class EngineOptions:
     max_batch_tokens: int = 1024
     max_input_tokens: int = 200
     max_decoding_length: int = 512
+    num_hypotheses: int = 0
+    redecode: bool = False
+    redecode_beam: int = 4
+    repetition_penalty: float = 1.2
+    no_repeat_ngram_size: int = 3
+    redecode_max_share: float = 0.25
+    low_confidence: tuple[tuple[str, float], ...] = (("default", -0.69),)
 
     @classmethod
-    def from_config(cls, config: TranslationConfig) -> EngineOptions:
+    def from_config(cls, config: TranslationConfig, quality: QualityConfig | None = None) -> EngineOptions:
+        """Decoding settings; with ``quality`` (config ``quality``) the second pass as configured."""
+        extra = {}
+        if quality is not None:
+            extra = {
+                "redecode": quality.redecode,
+                "redecode_beam": quality.redecode_beam,
+                "repetition_penalty": quality.repetition_penalty,
+                "no_repeat_ngram_size": quality.no_repeat_ngram_size,
+                "redecode_max_share": quality.redecode_max_share,
+                "low_confidence": tuple(sorted(quality.low_confidence.items())),
+            }
         return cls(
             beam_size=config.beam_size,
             inter_threads=config.inter_threads,
@@ -73,7 +108,19 @@ class EngineOptions:
             max_batch_tokens=config.max_batch_tokens,
             max_input_tokens=config.max_input_tokens,
             max_decoding_length=config.max_decoding_length,
+            **extra,
         )
+
+    def __post_init__(self) -> None:
+        # hashable and comparable however it was given (a dict, or JSON lists from a worker spec)
+        table = self.low_confidence.items() if isinstance(self.low_confidence, dict) else self.low_confidence
+        object.__setattr__(self, "low_confidence",
+                           tuple(sorted((str(k), float(v)) for k, v in table)))
+
+    def threshold_for(self, model_id: str) -> float:
+        """The low-confidence threshold of this model (its own, else ``default``)."""
+        table = dict(self.low_confidence)
+        return float(table.get(model_id, table.get("default", -0.69)))
 
     def resolved_device(self) -> str:
         if self.device != "auto":
@@ -108,6 +155,27 @@ def _usable_cores() -> int:
 class SentenceResult:
     text: str
     truncated: bool = False  # decoding hit max_decoding_length without </s>
+    score: float | None = None  # length-normalised log-probability (None: not known)
+    hypotheses: tuple[tuple[str, float], ...] = ()  # n-best (text, score), best first
+    redecoded: bool = False  # a second attempt was made (the better one is this)
+
+    def to_cache(self) -> str:
+        return json.dumps({"t": self.text, "s": self.score, "h": [list(h) for h in self.hypotheses],
+                           "r": self.redecoded}, ensure_ascii=False)
+
+    @classmethod
+    def from_cache(cls, value: str) -> SentenceResult:
+        """A cached value: this class's JSON, or a plain translation (older caches)."""
+        if value.startswith("{"):
+            try:
+                data = json.loads(value)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("t"), str):
+                return cls(text=data["t"], score=data.get("s"),
+                           hypotheses=tuple((str(t), float(sc)) for t, sc in data.get("h") or ()),
+                           redecoded=bool(data.get("r")))
+        return cls(text=value)
 
 
 @dataclass(frozen=True)
@@ -115,6 +183,10 @@ class DocResult:
     paragraphs: list[str]
     truncated_sentences: int
     sentences: int
+    # per paragraph: (source sentence, its result), in order (the pipeline's quality checks)
+    details: list[list[tuple[str, SentenceResult]]] = field(default_factory=list, compare=False)
+    from_cache: int = field(default=0, compare=False)
+    redecoded: int = field(default=0, compare=False)  # sentences decoded a second time
 
 
 class SentenceCache(Protocol):
@@ -145,57 +217,6 @@ class MemorySentenceCache:
         return len(self._data)
 
 
-# --- Tokenizers ---------------------------------------------------------------
-
-
-class _SentencePieceTokenizer:
-    def __init__(self, model_file: Path) -> None:
-        import sentencepiece
-
-        self._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
-
-    def encode(self, text: str) -> list[str]:
-        return self._sp.encode(text, out_type=str)
-
-    def decode(self, tokens: list[str]) -> str:
-        # Like argostranslate: decode_pieces keeps byte-fallback pieces readable;
-        # a stray "▁" (a piece the model knows but SentencePiece does not) is a space.
-        return self._sp.decode_pieces(tokens).replace("▁", " ")
-
-
-class _BpeTokenizer:
-    """sacremoses + subword-nmt BPE codes, as argostranslate's BPETokenizer does it."""
-
-    def __init__(self, model_file: Path, from_code: str, to_code: str) -> None:
-        from argostranslate.apply_bpe import BPE
-        from sacremoses.normalize import MosesPunctNormalizer
-        from sacremoses.tokenize import MosesDetokenizer, MosesTokenizer
-
-        self._tokenizer = MosesTokenizer(from_code)
-        self._detokenizer = MosesDetokenizer(to_code)
-        self._normalizer = MosesPunctNormalizer(from_code)
-        with open(model_file, encoding="utf-8") as fh:
-            self._bpe = BPE(fh)
-
-    def encode(self, text: str) -> list[str]:
-        normalized = self._normalizer.normalize(text)
-        tokenized = " ".join(self._tokenizer.tokenize(normalized))
-        return self._bpe.segment_tokens(tokenized.strip("\r\n ").split(" "))
-
-    def decode(self, tokens: list[str]) -> str:
-        return self._detokenizer.detokenize(" ".join(tokens).replace("@@ ", "").split(" "))
-
-
-def _load_tokenizer(package: InstalledPackage):
-    path = package.tokenizer_path
-    try:
-        if package.tokenizer == "bpe":
-            return _BpeTokenizer(path, package.from_code, package.to_code)
-        return _SentencePieceTokenizer(path)
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot load the tokenizer: {exc}") from None
-
-
 # --- Engine -----------------------------------------------------------------
 
 
@@ -208,8 +229,15 @@ class Engine:
         self.package = package
         self.options = options or EngineOptions()
         self.model_version = package.model_version
-        self.model_key = f"{package.model_id}@{self.model_version}@beam{self.options.beam_size}"
-        self._tokenizer = _load_tokenizer(package)
+        opts = self.options
+        # Everything that changes a sentence's output is in the cache key (never mixed).
+        self.model_key = f"{package.model_id}@{self.model_version}@beam{opts.beam_size}"
+        self.low_confidence = opts.threshold_for(package.model_id)
+        if opts.redecode:
+            self.model_key += (f"@re{opts.redecode_beam}-rp{opts.repetition_penalty:g}"
+                               f"-nr{opts.no_repeat_ngram_size}-lc{self.low_confidence:g}"
+                               f"-max{opts.redecode_max_share:g}")
+        self._tokenizer = load_tokenizer(package)
         inter, intra = self.options.resolved_threads()
         self._workers = inter
         try:
@@ -229,7 +257,9 @@ class Engine:
         self._prefix_tokens = [package.target_prefix] if package.target_prefix else None
         self._stats_lock = threading.Lock()
         self.model_calls = 0  # translate_batch calls (tests, metrics)
-        self.sentences_decoded = 0
+        self.sentences_decoded = 0  # every attempt: first passes and re-decodes
+        self.sentences_redecoded = 0  # second attempts
+        self.redecode_kept = 0  # ... whose output was kept (better than the first)
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text))
@@ -242,7 +272,7 @@ class Engine:
         A sentence over ``max_input_tokens`` is split (``split_long``) and its
         pieces' translations joined with a space, rather than truncated.
         """
-        results = self._translate_unique({s.strip() for s in sentences if s.strip()})
+        results = self._translate_unique({s.strip() for s in sentences if s.strip()}, None)
         return [results[s.strip()] if s.strip() else SentenceResult("") for s in sentences]
 
     def translate_documents(
@@ -267,30 +297,33 @@ class Engine:
         known: dict[str, SentenceResult] = {}
         if cache is not None and unique:
             hits = cache.get_many(self.model_key, sorted(unique))
-            known = {src: SentenceResult(text) for src, text in hits.items() if src in unique}
-        fresh = self._translate_unique(unique - known.keys())
+            known = {src: SentenceResult.from_cache(v) for src, v in hits.items() if src in unique}
+        cached = set(known)
+        fresh = self._translate_unique(unique - known.keys(), lang)
         if cache is not None and fresh:
-            complete = {src: r.text for src, r in fresh.items() if not r.truncated}
+            complete = {src: r.to_cache() for src, r in fresh.items() if not r.truncated}
             if complete:
                 cache.put_many(self.model_key, complete)
         known.update(fresh)
 
         out = []
         for doc in segmented:
-            paragraphs, truncated, count = [], 0, 0
+            paragraphs, details, truncated, count, hits, again = [], [], 0, 0, 0, 0
             for para in doc:
                 parts = [known[s] for s in para]
                 count += len(parts)
                 truncated += sum(r.truncated for r in parts)
+                hits += sum(s in cached for s in para)
+                again += sum(r.redecoded for s, r in zip(para, parts, strict=True) if s not in cached)
                 paragraphs.append(" ".join(r.text for r in parts if r.text))
-            out.append(
-                DocResult(paragraphs=paragraphs, truncated_sentences=truncated, sentences=count)
-            )
+                details.append(list(zip(para, parts, strict=True)))
+            out.append(DocResult(paragraphs=paragraphs, truncated_sentences=truncated, sentences=count,
+                                 details=details, from_cache=hits, redecoded=again))
         return out
 
     # ------------------------------------------------------------------
 
-    def _translate_unique(self, sources: set[str]) -> dict[str, SentenceResult]:
+    def _translate_unique(self, sources: set[str], lang: str | None) -> dict[str, SentenceResult]:
         if not sources:
             return {}
         limit = self.options.max_input_tokens
@@ -310,19 +343,59 @@ class Engine:
         inputs = [p for p in tokens_of if tokens_of[p]]
         decoded = self._decode([tokens_of[p] for p in inputs])
         piece_result = dict(zip(inputs, decoded, strict=True))
+        if self.options.redecode:
+            self._redecode(piece_result, tokens_of, lang)
         out = {}
         for source, pieces in pieces_of.items():
             parts = [piece_result.get(p, SentenceResult("")) for p in pieces]
-            out[source] = SentenceResult(
-                text=" ".join(r.text for r in parts if r.text),
-                truncated=any(r.truncated for r in parts),
-            )
+            out[source] = parts[0] if len(parts) == 1 else _joined(parts)
         return out
 
-    def _decode(self, batch: list[list[str]]) -> list[SentenceResult]:
+    def _needs_redecode(self, source: str, result: SentenceResult, lang: str | None) -> bool:
+        from newsflow.quality import check_repetition, check_truncated
+
+        if result.truncated or (result.score is not None and result.score < self.low_confidence):
+            return True
+        lang = lang or "de"
+        return bool(check_repetition(source, result.text, lang) or check_truncated(source, result.text))
+
+    def _redecode(self, results: dict[str, SentenceResult], tokens_of: dict[str, list[str]],
+                  lang: str | None) -> None:
+        """Decode the flagged pieces once more (wider beam, repetition penalties), in place."""
+        opts = self.options
+        flagged = [p for p, r in results.items() if self._needs_redecode(p, r, lang)]
+        budget = math.ceil(opts.redecode_max_share * len(results))
+        flagged.sort(key=lambda p: (results[p].score if results[p].score is not None else 0.0, p))
+        flagged = flagged[:budget]
+        if not flagged:
+            return
+        second = self._decode([tokens_of[p] for p in flagged], beam=max(opts.redecode_beam, 1),
+                              repetition_penalty=opts.repetition_penalty,
+                              no_repeat_ngram_size=opts.no_repeat_ngram_size)
+        kept = 0
+        for piece, again in zip(flagged, second, strict=True):
+            first = results[piece]
+            better = again if self._rank(piece, again, lang) > self._rank(piece, first, lang) else first
+            kept += better is again
+            results[piece] = SentenceResult(better.text, better.truncated, better.score,
+                                            better.hypotheses, redecoded=True)
+        with self._stats_lock:
+            self.sentences_redecoded += len(flagged)
+            self.redecode_kept += kept
+
+    def _rank(self, source: str, result: SentenceResult, lang: str | None) -> tuple:
+        """Better attempts rank higher: not truncated, not looping, then the higher score."""
+        from newsflow.quality import check_repetition, check_truncated
+
+        problems = int(result.truncated) + len(check_repetition(source, result.text, lang or "de"))
+        problems += len(check_truncated(source, result.text))
+        return (-problems, result.score if result.score is not None else -math.inf)
+
+    def _decode(self, batch: list[list[str]], beam: int | None = None, **extra) -> list[SentenceResult]:
         if not batch:
             return []
         opts = self.options
+        beam = beam or opts.beam_size
         prefix = [self._prefix_tokens] * len(batch) if self._prefix_tokens else None
         # Each sub-batch runs on ONE CTranslate2 worker (inter_threads), and with
         # intra_threads 1 a worker is one core: a single 1024-token batch would
@@ -339,19 +412,32 @@ class Engine:
                 target_prefix=prefix,
                 max_batch_size=max_batch,
                 batch_type="tokens",  # CTranslate2 sorts by length, batches by tokens
-                beam_size=opts.beam_size,
+                beam_size=beam,
+                num_hypotheses=min(opts.num_hypotheses or beam, beam),
+                return_scores=True,
                 max_input_length=0,  # never truncate: inputs were split to fit already
                 max_decoding_length=opts.max_decoding_length,
                 return_end_token=True,  # to tell "finished" from "hit the limit"
                 replace_unknowns=True,
+                **extra,
             )
         except (RuntimeError, ValueError) as exc:
             raise ModelError(
                 f"{self.package.path}: translation failed: {' '.join(str(exc).split())}"
             ) from None
-        return [self._finish(r.hypotheses[0]) for r in results]
+        return [self._result(r) for r in results]
 
-    def _finish(self, tokens: list[str]) -> SentenceResult:
+    def _result(self, result) -> SentenceResult:
+        scores = list(getattr(result, "scores", None) or [])
+        hyps = []
+        for i, tokens in enumerate(result.hypotheses):
+            text, finished = self._finish(tokens)
+            hyps.append((text, finished, float(scores[i]) if i < len(scores) else None))
+        text, finished, score = hyps[0]
+        nbest = tuple((t, sc) for t, _f, sc in hyps if sc is not None)
+        return SentenceResult(text=text, truncated=not finished, score=score, hypotheses=nbest)
+
+    def _finish(self, tokens: list[str]) -> tuple[str, bool]:
         finished = bool(tokens) and tokens[-1] == EOS
         if finished:
             tokens = tokens[:-1]
@@ -361,7 +447,17 @@ class Engine:
         prefix = self.package.target_prefix
         if prefix and text.startswith(prefix):
             text = text[len(prefix) :]  # the way argostranslate strips it
-        return SentenceResult(text=" ".join(text.split()), truncated=not finished)
+        return " ".join(text.split()), finished
+
+
+def _joined(parts: list[SentenceResult]) -> SentenceResult:
+    """A split sentence: its pieces' best outputs joined; score = mean over the pieces."""
+    scores = [r.score for r in parts if r.score is not None]
+    text = " ".join(r.text for r in parts if r.text)
+    score = sum(scores) / len(scores) if scores else None
+    return SentenceResult(text=text, truncated=any(r.truncated for r in parts), score=score,
+                          hypotheses=((text, score),) if score is not None else (),
+                          redecoded=any(r.redecoded for r in parts))
 
 
 # --- Process-wide engine cache -------------------------------------------------

@@ -1,4 +1,8 @@
-"""Argos Translate packages (.argosmodel): find, list, validate and install them.
+"""Argos Translate packages (.argosmodel): check, validate and install them.
+
+What is installed, and which version is used, is :mod:`translators.installed`
+(re-exported here: ``from translators.packages import list_installed`` keeps
+working).
 
 argostranslate's own ``install_from_path``/``uninstall`` import
 ``argostranslate.translate`` (stanza, spaCy) after extracting, so in this lean
@@ -8,11 +12,19 @@ there. This module installs packages itself:
 
 * every archive is checked before anything is written (a real zip, exactly one
   top-level folder with metadata.json, model/model.bin and a tokenizer model,
-  no absolute paths or ``..``);
+  no absolute paths or ``..``, at most :data:`MAX_MEMBERS` members and
+  :data:`MAX_UNCOMPRESSED_BYTES` uncompressed: a zip bomb is refused before a
+  byte is extracted; zipfile stops every member at its declared size, so the
+  declared sizes bound what is written);
 * it is extracted into a temporary folder in the PARENT of the packages dir (same
-  file system, and never visible as a half package inside it), then renamed into
-  place; an installed package for the same pair is moved aside first and deleted
-  only after the new one is in, and moved back if anything fails.
+  file system, and never visible as a half package inside it) and VALIDATED
+  there: the tokenizer and the CTranslate2 model are loaded the way a run loads
+  them (:class:`translators.engine.Engine`) and a probe sentence is translated
+  (:func:`probe_package`). A package that fails is refused with one line naming
+  the file and the reason, and nothing in the packages dir changes;
+* only then is it renamed into place: an installed package for the same pair
+  (the previous version) is moved aside first and deleted only after the new one
+  is in, and moved back if anything fails.
 
 Only :func:`install_from_index` opens network connections.
 """
@@ -20,8 +32,6 @@ Only :func:`install_from_index` opens network connections.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -29,197 +39,84 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from newsflow.errors import ModelError
+from translators.installed import (
+    TOKENIZER_FILES,
+    InstalledPackage,
+    best_by_pair,
+    find_package,
+    list_installed,
+    load_package,
+    packages_dir,
+    parse_metadata,
+    scan_installed,
+    version_key,
+)
+
+__all__ = [
+    "InstalledPackage", "best_by_pair", "find_package", "list_installed", "load_package", "packages_dir",
+    "scan_installed", "inspect_archive", "install_from_path", "install_files", "install_from_index",
+    "probe_package", "check_installed", "MAX_MEMBERS", "MAX_UNCOMPRESSED_BYTES",
+]
 
 log = logging.getLogger(__name__)
 
 INDEX_HINT = "install from files instead: newsflow models install --from PATH"
-_TOKENIZER_FILES = {"sentencepiece.model": "sentencepiece", "bpe.model": "bpe"}
-_REQUIRED_METADATA = ("from_code", "to_code", "package_version")
+
+# Real packages: 100-400 MB uncompressed in 10-60 members (with stanza/ folders).
+MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
+MAX_MEMBERS = 5000
+
+# One sentence per source language, translated by every new package before it
+# is installed (any other language: the English one; the output is not judged,
+# only that the model loads, decodes and yields text).
+PROBES = {
+    "de": "Die Regierung hat am Montag neue Regeln beschlossen.",
+    "zh": "政府星期一宣布了新的规定。",
+    "zt": "政府星期一宣布了新的規定。",
+}
+_DEFAULT_PROBE = "The government announced new rules on Monday."
 
 
-def packages_dir(configured: Path | str | None = None) -> Path:
-    """The packages dir: ``configured``, else ``$ARGOS_PACKAGES_DIR``, else Argos's default.
+def probe_package(package: InstalledPackage) -> str | None:
+    """Why ``package`` does not work (None: it does): its tokenizer and
+    CTranslate2 model are loaded as a run loads them and a probe sentence is
+    translated (one thread, beam 1, at most 64 tokens: ~0.1 s for a tiny model,
+    well under a second for a real one). The reason names files relative to the
+    package folder."""
+    from translators.engine import Engine, EngineOptions  # the engine imports us not back
 
-    Argos's default is ``$XDG_DATA_HOME/argos-translate/packages`` (XDG default
-    ``~/.local/share``). Computed here rather than read from
-    ``argostranslate.settings``, which creates folders when imported. Nothing is
-    created.
-    """
-    if configured:
-        return Path(os.path.expanduser(str(configured)))
-    env = os.environ.get("ARGOS_PACKAGES_DIR")
-    if env:
-        return Path(os.path.expanduser(env))
-    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "share"
-    )
-    return Path(data_home) / "argos-translate" / "packages"
-
-
-# model_version hashes model.bin (~100 MB for real packages: ~0.1 s), once per
-# process per file state. Keyed on (path, size, mtime, inode) so a package that is
-# replaced or retrained in place gets a new version.
-_version_cache: dict[tuple[str, int, int, int], str] = {}
-_version_lock = threading.Lock()
-
-
-def _file_digest(path: Path) -> str:
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-    with _version_lock:
-        cached = _version_cache.get(key)
-    if cached is not None:
-        return cached
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    digest = h.hexdigest()
-    with _version_lock:
-        _version_cache[key] = digest
-    return digest
-
-
-@dataclass(frozen=True)
-class InstalledPackage:
-    """An installed translation package (a folder in the packages dir)."""
-
-    from_code: str
-    to_code: str
-    package_version: str
-    path: Path
-    tokenizer: str  # "sentencepiece" or "bpe"
-    target_prefix: str = ""
-    metadata: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def model_id(self) -> str:
-        return f"translate-{self.from_code}_{self.to_code}"
-
-    @property
-    def model_dir(self) -> Path:
-        return self.path / "model"
-
-    @property
-    def tokenizer_path(self) -> Path:
-        return self.path / (
-            "sentencepiece.model" if self.tokenizer == "sentencepiece" else "bpe.model"
-        )
-
-    @property
-    def model_version(self) -> str:
-        """``<package_version>+<first 12 hex of sha256(model/model.bin)>``.
-
-        Changes whenever model.bin changes, so cached translations of a replaced
-        or retrained package are never reused.
-        """
-        try:
-            digest = _file_digest(self.model_dir / "model.bin")
-        except OSError as exc:
-            raise ModelError(f"{self.model_dir / 'model.bin'}: cannot read: {exc}") from None
-        return f"{self.package_version}+{digest[:12]}"
-
-
-def _parse_metadata(raw: bytes, origin: str) -> dict:
+    probe = PROBES.get(package.from_code, _DEFAULT_PROBE)
+    options = EngineOptions(beam_size=1, inter_threads=1, intra_threads=1, device="cpu",
+                            max_decoding_length=64)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{origin}: metadata.json is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{origin}: metadata.json must hold a JSON object")
-    for key in _REQUIRED_METADATA:
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise ModelError(f"{origin}: metadata.json has no '{key}'")
-    kind = data.get("type", "translate")
-    if kind != "translate":
-        raise ModelError(f"{origin}: not a translation package (type '{kind}')")
-    prefix = data.get("target_prefix", "")
-    if not isinstance(prefix, str):
-        raise ModelError(f"{origin}: metadata.json 'target_prefix' must be a string")
-    return data
+        engine = Engine(package, options)
+        [result] = engine.translate_sentences([probe])
+    except ModelError as exc:
+        return _relative(str(exc), package.path)
+    except Exception as exc:  # noqa: BLE001 - whatever a broken model raises is the reason
+        return _relative(f"translating a probe sentence failed: {type(exc).__name__}: {exc}", package.path)
+    if not result.text.strip():
+        return f"the probe sentence {probe!r} translated to nothing"
+    return None
 
 
-def load_package(folder: Path) -> InstalledPackage:
-    """Read one installed package folder; :class:`ModelError` if it is not a valid one."""
-    meta_path = folder / "metadata.json"
-    try:
-        raw = meta_path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{folder}: not a package (no metadata.json)") from None
-    except OSError as exc:
-        raise ModelError(f"{meta_path}: cannot read: {exc}") from None
-    meta = _parse_metadata(raw, str(folder))
-    if not (folder / "model" / "model.bin").is_file():
-        raise ModelError(f"{folder}: no model/model.bin")
-    tokenizer = next(
-        (kind for name, kind in _TOKENIZER_FILES.items() if (folder / name).is_file()), None
-    )
-    if tokenizer is None:
-        raise ModelError(f"{folder}: no sentencepiece.model or bpe.model")
-    return InstalledPackage(
-        from_code=meta["from_code"],
-        to_code=meta["to_code"],
-        package_version=meta["package_version"],
-        path=folder,
-        tokenizer=tokenizer,
-        target_prefix=meta.get("target_prefix", ""),
-        metadata=meta,
-    )
+def _relative(reason: str, folder: Path) -> str:
+    reason = " ".join(reason.split())
+    return reason.replace(f"{folder}/", "").replace(str(folder), ".")
 
 
-def scan_installed(directory: Path) -> tuple[list[InstalledPackage], list[str]]:
-    """All valid packages in ``directory`` and one problem line per invalid sub-folder.
-
-    Plain files are ignored (as Argos does). A missing dir is simply empty.
-    """
-    packages: list[InstalledPackage] = []
-    problems: list[str] = []
-    directory = Path(directory)
-    if not directory.is_dir():
-        return packages, problems
-    for entry in sorted(directory.iterdir()):
-        if not entry.is_dir():
-            continue
-        try:
-            packages.append(load_package(entry))
-        except ModelError as exc:
-            problems.append(str(exc))
-    return packages, problems
-
-
-def list_installed(directory: Path) -> list[InstalledPackage]:
-    """Valid packages in ``directory``; each invalid sub-folder is logged as a warning.
-
-    Use :func:`scan_installed` to get the problems as a list (e.g. for a CLI).
-    """
-    packages, problems = scan_installed(directory)
-    for problem in problems:
-        log.warning("ignoring invalid Argos package: %s", problem)
-    return packages
-
-
-def _version_key(version: str) -> tuple:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return (1, Version(version), version)
-    except InvalidVersion:
-        return (0, None, version)
-
-
-def find_package(directory: Path, from_code: str, to_code: str) -> InstalledPackage | None:
-    """The installed package for ``from_code -> to_code`` (highest version if several)."""
-    matches = [
-        p for p in list_installed(directory) if p.from_code == from_code and p.to_code == to_code
-    ]
-    if not matches:
-        return None
-    return max(matches, key=lambda p: (_version_key(p.package_version), p.path.name))
+def check_installed(packages: list[InstalledPackage]) -> dict[Path, str]:
+    """Folder -> why its model no longer loads, for each package that fails :func:`probe_package`."""
+    out = {}
+    for package in packages:
+        reason = probe_package(package)
+        if reason:
+            out[package.path] = reason
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -248,6 +145,7 @@ def inspect_archive(file: Path) -> _Archive:
     try:
         with zipfile.ZipFile(file) as zf:
             infos = zf.infolist()
+            _check_limits(file, infos)
             names = [info.filename for info in infos]
             for info in infos:
                 _check_member(file, info)
@@ -260,19 +158,30 @@ def inspect_archive(file: Path) -> _Archive:
                 )
             top = tops.pop()
             if f"{top}/metadata.json" not in names:
-                if top == "metadata.json" or top in _TOKENIZER_FILES or top == "model":
+                if top == "metadata.json" or top in TOKENIZER_FILES or top == "model":
                     raise ModelError(f"{file}: files are not inside one top-level folder")
                 raise ModelError(f"{file}: no {top}/metadata.json")
             if f"{top}/model/model.bin" not in names:
                 raise ModelError(f"{file}: no {top}/model/model.bin")
-            if not any(f"{top}/{name}" in names for name in _TOKENIZER_FILES):
+            if not any(f"{top}/{name}" in names for name in TOKENIZER_FILES):
                 raise ModelError(f"{file}: no {top}/sentencepiece.model or {top}/bpe.model")
-            metadata = _parse_metadata(zf.read(f"{top}/metadata.json"), str(file))
+            metadata = parse_metadata(zf.read(f"{top}/metadata.json"), str(file))
     except zipfile.BadZipFile as exc:
         raise ModelError(f"{file}: damaged zip archive ({exc})") from None
     except OSError as exc:
         raise ModelError(f"{file}: cannot read: {exc}") from None
     return _Archive(file=file, top=top, metadata=metadata)
+
+
+def _check_limits(file: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip bomb before extracting: too many members, or too many bytes
+    once uncompressed (the declared sizes; zipfile stops each member there)."""
+    if len(infos) > MAX_MEMBERS:
+        raise ModelError(f"{file}: refused: {len(infos)} members in the archive (at most {MAX_MEMBERS})")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise ModelError(f"{file}: refused: {total / 1024**2:,.0f} MB uncompressed "
+                         f"(at most {MAX_UNCOMPRESSED_BYTES / 1024**2:,.0f} MB)")
 
 
 def _check_member(file: Path, info: zipfile.ZipInfo) -> None:
@@ -322,10 +231,11 @@ def _archives_in(path: Path) -> list[Path]:
 def install_from_path(path: Path | str, directory: Path | str) -> list[InstalledPackage]:
     """Install one .argosmodel file, or every ``*.argosmodel`` file of a folder.
 
-    All or nothing: every archive is checked first, then all are extracted, then
-    they are swapped in; if any step fails, nothing changes in ``directory``
-    (installed packages are put back) and :class:`ModelError` names the file. An
-    installed package for the same language pair is replaced.
+    All or nothing: every archive is checked first, then all are extracted and
+    validated (:func:`probe_package`), then they are swapped in; if any step
+    fails, nothing changes in ``directory`` (installed packages are put back)
+    and :class:`ModelError` names the file. An installed package for the same
+    language pair (any version) is replaced, only once the new one works.
     """
     return install_files(_archives_in(Path(path)), Path(directory))
 
@@ -366,9 +276,12 @@ def _extract(archive: _Archive, dest: Path) -> Path:
         raise ModelError(f"{archive.file}: cannot extract: {exc}") from None
     folder = dest / archive.top
     try:
-        load_package(folder)  # the extracted tree must be a valid package too
+        package = load_package(folder)  # the extracted tree must be a valid package too
     except ModelError as exc:
         raise ModelError(f"{archive.file}: extracted package is invalid: {exc}") from None
+    reason = probe_package(package)
+    if reason:
+        raise ModelError(f"{archive.file}: refused, the package does not work: {reason}; nothing was replaced")
     return folder
 
 
@@ -423,13 +336,34 @@ def _network_error(reason: str) -> ModelError:
     return ModelError(f"cannot reach the Argos package index ({reason}); {INDEX_HINT}")
 
 
+@contextlib.contextmanager
+def _quiet_argos() -> Iterator[None]:
+    """argostranslate logs its URL errors to a stdout handler and returns; keep
+    stdout clean (the CLI's stdout carries JSON lines): failures are reported here."""
+    argos_log = logging.getLogger("argostranslate.utils")
+    argos_log.disabled = True
+    try:
+        yield
+    finally:
+        argos_log.disabled = False
+
+
 def install_from_index(
     codes: list[str], directory: Path | str, to_code: str = "en"
 ) -> list[InstalledPackage]:
-    """Download ``<code> -> to_code`` packages from the Argos index and install them.
+    """Download ``<code> -> to_code`` packages from the Argos index and install them
+    (validated like files, :func:`install_files`).
 
-    For ``zh`` the Traditional Chinese ``zt`` package is installed too when the
-    index has one. The ONLY function in ``translators`` that opens connections.
+    The index is ``$ARGOS_PACKAGE_INDEX`` + ``index.json`` (argostranslate reads
+    it when first imported; the value must end with ``/``). For ``zh`` the
+    Traditional Chinese ``zt`` package is installed too when the index has one.
+    argostranslate keeps downloads as ``<downloads>/translate-<from>_<to>.argosmodel``
+    (no version in the name) and reuses such a file; so a cached file is removed
+    before downloading and every download is removed afterwards, whether it was
+    installed or refused (a truncated or older file is never installed later).
+    A download cut short (argostranslate tries each link four times) or a package
+    that fails validation is refused in one line naming its URL; the installed
+    version stays. The ONLY function in ``translators`` that opens connections.
     """
     # Imported here: argostranslate.settings creates XDG folders when imported.
     from argostranslate import package as argos_package
@@ -438,14 +372,8 @@ def install_from_index(
     index = Path(argos_settings.local_package_index)
     before = index.stat().st_mtime_ns if index.exists() else None
     try:
-        # argostranslate logs its URLError to a stdout handler and returns; keep stdout
-        # clean (the CLI's stdout carries JSON lines) -- the failure is reported below.
-        argos_log = logging.getLogger("argostranslate.utils")
-        argos_log.disabled = True
-        try:
+        with _quiet_argos():
             argos_package.update_package_index()
-        finally:
-            argos_log.disabled = False
     except Exception as exc:  # noqa: BLE001 - any failure here is "cannot reach"
         raise _network_error(f"{argos_settings.remote_package_index}: {exc}") from None
     after = index.stat().st_mtime_ns if index.exists() else None
@@ -474,16 +402,32 @@ def install_from_index(
             if required:
                 raise ModelError(f"the Argos package index has no {code}->{to_code} package")
             continue
-        chosen.append(max(matches, key=lambda p: _version_key(p.package_version)))
+        chosen.append(max(matches, key=lambda p: version_key(p.package_version)))
 
-    files = []
-    for pkg in chosen:
+    files: list[Path] = []
+    origin: dict[Path, str] = {}  # downloaded file -> where it came from, for messages
+    try:
+        for pkg in chosen:
+            cached = Path(argos_settings.downloads_dir) / (argos_package.argospm_package_name(pkg) + ".argosmodel")
+            with contextlib.suppress(OSError):
+                cached.unlink()
+            shown = f"{pkg.from_code}->{pkg.to_code} {pkg.package_version} ({', '.join(pkg.links) or 'no link'})"
+            try:
+                with _quiet_argos():
+                    file = Path(pkg.download())
+            except Exception as exc:  # noqa: BLE001 - argos raises bare Exception
+                raise ModelError(f"{shown}: download failed (cut short or refused: {' '.join(str(exc).split())}); "
+                                 f"nothing was replaced; {INDEX_HINT}") from None
+            files.append(file)
+            origin[file] = shown
         try:
-            files.append(Path(pkg.download()))
-        except Exception as exc:  # noqa: BLE001 - argos raises bare Exception
-            raise _network_error(f"{pkg.from_code}->{pkg.to_code}: {exc}") from None
-    installed = install_files(files, Path(directory))
-    for file in files:
-        with contextlib.suppress(OSError):
-            file.unlink()  # the download cache; the package is installed now
-    return installed
+            return install_files(files, Path(directory))
+        except ModelError as exc:
+            message = str(exc)
+            for file, shown in origin.items():
+                message = message.replace(f"{file}:", f"{shown}:", 1)
+            raise ModelError(message) from None
+    finally:
+        for file in files:
+            with contextlib.suppress(OSError):
+                file.unlink()  # argostranslate's download cache (see above)

@@ -11,7 +11,8 @@ Pure Python: no network, no Prefect.
 """
 
 from newsflow.names.check import Finding, NameReport, check_names
-from newsflow.names.glossary import Entry, Glossary, load_glossary, parse_glossary
+from newsflow.names.entry import Entry
+from newsflow.names.glossary import Glossary, load_glossary, parse_glossary
 
 __all__ = [
     "Entry",

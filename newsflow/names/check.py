@@ -26,25 +26,35 @@ a German genitive left in the English ("Lawrows") becomes a possessive ("Lavrov'
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from newsflow.names.candidates import find_candidates
-from newsflow.names.index import WORD, NameIndex, NearRef
-from newsflow.names.translit import (
-    DERIVATION_SUFFIXES,
-    fold,
-    name_key,
-    near_miss_folded,
-    phonetic_key,
-)
+from newsflow.names.evidence import KnownNames, budget_filter
+from newsflow.names.gloss import literal
+from newsflow.names.index import WORD, NameIndex
+from newsflow.names.near import FUZZY, find_near
+from newsflow.names.protect import Gapless, inside, mask, protected_spans
+from newsflow.names.translit import fold, name_key
 
 if TYPE_CHECKING:
     from newsflow.names.glossary import Glossary
 
-_PRIORITY = {"exact": 0, "script": 0, "pinyin": 1, "gloss": 2, "near": 3}
-_TOKEN = re.compile(r"[^\W\d_\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+_PRIORITY = {
+    "exact": 0,
+    "script": 0,
+    "gap": 0,
+    "marks": 0,
+    "pinyin": 1,
+    "gloss": 2,
+    "case": 3,
+    "near": 3,
+    "zhnear": 3,
+    "wide": 4,
+}
 _LATIN_WORD = re.compile(WORD)
 _LANG_ALIASES = {
     "de": "de",
@@ -106,6 +116,7 @@ class _Span:
     kind: str
     target: str
     genitive: bool = False
+    score: int = 0
 
     def overlaps(self, other: _Span) -> bool:
         return self.start < other.end and other.start < self.end
@@ -130,28 +141,73 @@ def check_names(glossary: Glossary, lang: str, source: str, translation: str) ->
     source = source if isinstance(source, str) else ""
     translation = translation if isinstance(translation, str) else ""
     code = normalize_lang(lang)
-    folded = fold(translation)
-    accepted, fixed_wrong = _lookup_spans(index, translation, folded)
-    if code == "en":
-        present_order = _english_presence(index, translation, folded, accepted, fixed_wrong)
+    view = Gapless(translation, mask(fold(translation), protected_spans(translation)))
+    text, folded = view.text, view.folded
+    accepted, certain = _lookup_spans(index, text, folded)
+    evidence = code != "en"
+    counts: Counter = Counter()
+    source_hits: list[tuple[int, int, str]] = []
+    masked_source = ""
+    if not evidence:
+        known = KnownNames(index)
+        present_order = _english_presence(index, text, folded, accepted, certain, known)
         if source and source != translation:
-            folded_source = fold(source)
+            other = Gapless(source, mask(fold(source), protected_spans(source)))
             more = _english_presence(
-                index, source, folded_source, *_lookup_spans(index, source, folded_source)
+                index,
+                other.text,
+                other.folded,
+                *_lookup_spans(index, other.text, other.folded),
+                known,
             )
             present_order += [eid for eid in more if eid not in present_order]
-        source_hits: list[tuple[int, int, str]] = []
     else:
-        source_hits = index.source_entities(code, fold(source))
+        source_protected = protected_spans(source)
+        masked_source = mask(source, source_protected)
+        folded_source = mask(fold(source), source_protected)
+        source_hits = index.source_entities(code, folded_source)
         present_order = list(dict.fromkeys(eid for _s, _e, eid in source_hits))
+        counts = Counter(eid for _s, _e, eid in source_hits)
+        known = KnownNames(index, folded_source if code != "de" else "", source_hits)
     present = set(present_order)
-    wrong = [w for w in fixed_wrong if w.entity in present]
-    wrong += _gloss_spans(index, translation, folded, present)
-    wrong += _near_misses(index, translation, folded, present)
-    chosen = _resolve(index, translation, accepted, wrong)
+    wrong = [w for w in certain if w.entity in present]
+    wrong += _gloss_spans(index, text, folded, present)
+    marked, cased = _from_accepted(index, view, translation, accepted, present, evidence)
+    if cased:
+        good = Counter(
+            a.entity for a in _unique(accepted) if (a.start, a.end, a.entity) not in cased
+        )
+        good.update(
+            w.entity
+            for w in _unique(wrong + list(marked.values()))
+            if not any(w.overlaps(a) and not w.contains(a) for a in accepted)
+        )
+        keep = budget_filter(list(cased.values()), counts, good, lambda s: text[s.start : s.end])
+        marked.update({(s.start, s.end, s.entity): s for s in keep})
+    accepted = [a for a in accepted if (a.start, a.end, a.entity) not in marked]
+    wrong += marked.values()
+    wrong += [
+        _Span(n.start, n.end, n.entity, n.kind, n.target, score=n.score)
+        for n in find_near(index, text, folded, present, known, evidence)
+    ]
+    allowed = _allowed_spans(index, folded, accepted + wrong)
+    wrong = [w for w in wrong if not inside(allowed_ranges(allowed), w.start, w.end)]
+    chosen = _resolve(index, text, accepted, wrong)
+    if evidence:
+        fuzzy = [c for c in chosen if c.kind in FUZZY and c.kind != "case"]
+        sure = [c for c in chosen if c not in fuzzy]
+        standing = [a for a in _unique(accepted) if not any(w.overlaps(a) for w in chosen)]
+        answered = Counter(a.entity for a in standing)
+        answered.update(eid for _s, _e, eid in allowed)
+        answered.update(w.entity for w in _unique(sure))
+        kept = budget_filter(fuzzy, counts, answered, lambda s: name_key(text[s.start : s.end]))
+        chosen = sorted(sure + kept, key=lambda s: s.start)
     still_accepted = [
         a for a in accepted if a.entity in present and not any(w.overlaps(a) for w in chosen)
     ]
+    still_accepted += [_Span(s, e, eid, "allowed", "") for s, e, eid in allowed]
+    chosen = [_original(view, s) for s in chosen]
+    still_accepted = [_original(view, s) for s in still_accepted]
     findings = []
     for eid in present_order:
         entry = index.entries[eid]
@@ -166,8 +222,98 @@ def check_names(glossary: Glossary, lang: str, source: str, translation: str) ->
         else:
             findings.append(Finding(eid, "missing", [], entry.expected))
     corrected = _apply(translation, chosen)
-    candidates = find_candidates(code, source, source_hits) if code != "en" else []
+    candidates = find_candidates(code, masked_source, source_hits) if evidence else []
     return NameReport(findings, corrected, candidates)
+
+
+def _unique(spans: list[_Span]) -> list[_Span]:
+    """One span per (start, end, entity)."""
+    return list({(s.start, s.end, s.entity): s for s in spans}.values())
+
+
+def _original(view: Gapless, span: _Span) -> _Span:
+    if not view.has_gaps:
+        return span
+    start, end = view.original(span.start, span.end)
+    return replace(span, start=start, end=end)
+
+
+def allowed_ranges(allowed: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    return sorted({(s, e) for s, e, _eid in allowed})
+
+
+def _allowed_spans(index: NameIndex, folded: str, spans: list[_Span]) -> list[tuple[int, int, str]]:
+    """(start, end, entity) of fixed expressions: the entity that lists the phrase, and every
+    entity with a form inside it ("Chicken Kiev" holds Kiev, a form of Kyiv)."""
+    found = []
+    for start, end, _gen_end, meanings in index.allowed.find(folded):
+        entities = {m for m in meanings if m}
+        entities.update(s.entity for s in spans if start <= s.start and s.end <= end)
+        found.extend((start, end, eid) for eid in sorted(entities))
+    return found
+
+
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+
+def _from_accepted(
+    index: NameIndex,
+    view: Gapless,
+    translation: str,
+    accepted: list[_Span],
+    present: set[str],
+    evidence: bool,
+) -> tuple[dict, dict]:
+    """Accepted forms written wrong: with a detokenisation gap ("Xi 'an") or with marks no
+    glossary spelling has (Pinyin tone marks: "Wáng Yì") -> certain; with capitals where the
+    glossary has none missing ("lavrov", "Xi jinping") -> fuzzy (``case``), persons and
+    single-word places only, and only with a source to give evidence."""
+    marked: dict[tuple[int, int, str], _Span] = {}
+    cased: dict[tuple[int, int, str], _Span] = {}
+    for span in _unique(accepted):
+        if span.entity not in present:
+            continue
+        entry = index.entries[span.entity]
+        written = view.text[span.start : span.end]
+        key = name_key(written)
+        forms = [f for f in entry.en if name_key(f) == key] or [span.target]
+        start, end = view.original(span.start, span.end)
+        where = (span.start, span.end, span.entity)
+        if translation[start:end] != written:
+            marked[where] = replace(span, kind="gap", target=forms[0])
+            continue
+        decomposed = unicodedata.normalize("NFD", written)
+        if _COMBINING.search(decomposed):
+            lowered = unicodedata.normalize("NFC", written).casefold()
+            if not any(unicodedata.normalize("NFC", f).casefold() == lowered for f in forms):
+                plain = [f for f in forms if not _COMBINING.search(unicodedata.normalize("NFD", f))]
+                marked[where] = replace(span, kind="marks", target=(plain or forms)[0])
+                continue
+        if not evidence or entry.type == "org":
+            continue
+        if entry.type == "place" and len(written.split()) > 1:
+            continue
+        if not any(_case_fits(fold(written), fold(f)) for f in forms):
+            cased[where] = replace(span, kind="case", target=forms[0], score=1)
+    return marked, cased
+
+
+def _case_fits(written: str, form: str) -> bool:
+    """Capitals as the glossary writes them, or more: "LAVROV", "Von Der Leyen" fit,
+    "lavrov", "Xi jinping", "LAvrov" do not."""
+    written_words, form_words = written.split(), form.split()
+    if len(written_words) != len(form_words):
+        return written.isupper() or written == form
+    for word, glossary_word in zip(written_words, form_words, strict=True):
+        letters = [c for c in word if c.isalpha()]
+        if word == glossary_word or (len(letters) > 1 and all(c.isupper() for c in letters)):
+            continue
+        if glossary_word.islower() and word == glossary_word.capitalize():
+            continue
+        if len(letters) == 1 and word.upper() == glossary_word.upper():
+            continue
+        return False
+    return True
 
 
 def _distinct(text: str, spans: list[_Span]) -> list[str]:
@@ -176,12 +322,25 @@ def _distinct(text: str, spans: list[_Span]) -> list[str]:
 
 
 def _english_presence(
-    index: NameIndex, text: str, folded: str, accepted: list[_Span], wrong: list[_Span]
+    index: NameIndex,
+    text: str,
+    folded: str,
+    accepted: list[_Span],
+    wrong: list[_Span],
+    known: KnownNames,
 ) -> list[str]:
     """Entities named in an English text: an accepted or wrong form of theirs is in it."""
-    near = _near_misses(index, text, folded, None)
-    chosen = _resolve(index, text, accepted, wrong + near)
+    near = [
+        _Span(n.start, n.end, n.entity, n.kind, n.target, score=n.score)
+        for n in find_near(index, text, folded, None, known, evidence=False)
+    ]
+    candidates = wrong + near
+    allowed = _allowed_spans(index, folded, accepted + candidates)
+    ranges = allowed_ranges(allowed)
+    candidates = [w for w in candidates if not inside(ranges, w.start, w.end)]
+    chosen = _resolve(index, text, accepted, candidates)
     spans = [a for a in accepted if not any(w.overlaps(a) for w in chosen)] + chosen
+    spans += [_Span(s, e, eid, "allowed", "") for s, e, eid in allowed]
     return list(dict.fromkeys(s.entity for s in sorted(spans, key=lambda s: s.start)))
 
 
@@ -206,91 +365,14 @@ def _lookup_spans(index: NameIndex, text: str, folded: str) -> tuple[list[_Span]
 
 
 def _gloss_spans(index: NameIndex, text: str, folded: str, present: set[str]) -> list[_Span]:
-    """Part-literal renderings of Chinese names ("King Yi"): some slot is not its Pinyin."""
+    """Part-literal renderings of Chinese names ("King Yi", "North Capital")."""
     spans = []
     for eid in present:
         for pattern in index.gloss.get(eid, ()):
             for match in pattern.regex.finditer(folded):
-                if not text[match.start()].isupper():
-                    continue
-                literal = any(
-                    re.sub(r"[^a-z]", "", (match.group(f"s{i}") or "").lower()) not in readings
-                    for i, readings in enumerate(pattern.pinyin_slots)
-                )
-                if literal:
+                if text[match.start()].isupper() and literal(pattern, match):
                     spans.append(_Span(match.start(), match.end(), eid, "gloss", pattern.target))
     return spans
-
-
-_key_cache: dict[str, str] = {}
-
-
-def _key_of(window: str) -> str:
-    key = _key_cache.get(window)
-    if key is None:
-        key = phonetic_key(window)
-        if len(_key_cache) < 100_000:
-            _key_cache[window] = key
-    return key
-
-
-def _near_misses(index: NameIndex, text: str, folded: str, present: set[str] | None) -> list[_Span]:
-    """Capitalised 1-3 word windows close to an accepted or source form of an entity."""
-    by_key: dict[tuple[int, str], list[NearRef]] = {}
-    if present is None:
-        by_key = index.near_by_key
-    else:
-        for eid in present:
-            for ref in index.near.get(eid, ()):
-                by_key.setdefault((ref.parts, ref.key[:1]), []).append(ref)
-        if not by_key:
-            return []
-    tokens = list(_TOKEN.finditer(folded))
-    lowered = [t.group().lower() for t in tokens]
-    spans = []
-    verdicts: dict[tuple[str, int], bool] = {}
-    for i, first in enumerate(tokens):
-        if not text[first.start()].isupper():
-            continue
-        for size in (1, 2, 3):
-            last_index = i + size - 1
-            if last_index >= len(tokens):
-                break
-            if size > 1:
-                previous, last = tokens[last_index - 1], tokens[last_index]
-                gap = folded[previous.end() : last.start()]
-                if not gap or gap.strip() or not text[last.start()].isupper():
-                    break
-            window = " ".join(lowered[i : last_index + 1])
-            refs = by_key.get((size, _key_of(window)[:1]))
-            if not refs:
-                continue
-            length = len(window)
-            for ref in refs:
-                if window == ref.low or abs(len(ref.low) - length) > 3:
-                    continue  # same text: the exact lookup decides; far longer: no misspelling
-                verdict = verdicts.get((window, id(ref)))
-                if verdict is None:
-                    if _accepted_or_derived(window.replace(" ", ""), index.accepted_keys):
-                        verdict = False
-                    else:
-                        window_key = _key_of(window)
-                        verdict = near_miss_folded(window, window_key, ref.low, ref.key)
-                    verdicts[(window, id(ref))] = verdict
-                if verdict:
-                    start, end = first.start(), tokens[last_index].end()
-                    spans.append(_Span(start, end, ref.entity, "near", ref.target))
-    return spans
-
-
-def _accepted_or_derived(word: str, accepted_keys: set[str]) -> bool:
-    """An accepted form, or an English word made from one (Russian, Germans, Chinese)."""
-    if word in accepted_keys:
-        return True
-    for suffix in DERIVATION_SUFFIXES:
-        if word.endswith(suffix) and word[: -len(suffix)] in accepted_keys:
-            return True
-    return False
 
 
 def _resolve(index: NameIndex, text: str, accepted: list[_Span], wrong: list[_Span]) -> list[_Span]:

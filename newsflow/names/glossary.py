@@ -9,6 +9,7 @@ Format (YAML)::
         de: [Sergej Lawrow, Lawrow]  # forms in German sources
         zh: [谢尔盖·拉夫罗夫, 拉夫罗夫]  # forms in Chinese sources (either script)
         avoid: [Lavrow]            # known-wrong English spellings (optional)
+        allow: [Lavrov Street]     # English fixed expressions never fixed (optional)
 
 Any language code (``ru``, ``fr``, ``zh-Hant``...) may appear as a key; other keys are errors.
 Line numbers come from the YAML node marks (``yaml.compose``), so a message reads
@@ -19,37 +20,22 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import yaml
 
 from newsflow.errors import GlossaryError
+from newsflow.names.entry import Entry
+from newsflow.names.index import NameIndex
 
 ENTITY_TYPES = ("person", "place", "org")
 _TOP_LEVEL_KEYS = {"entries", "version", "description", "name"}
-_ENTRY_KEYS = {"id", "type", "en", "avoid"}
+_ENTRY_KEYS = {"id", "type", "en", "avoid", "allow"}
 _LANG_KEY = re.compile(r"^[a-z]{2}(?:[-_][A-Za-z0-9]{2,8})?$")
 _EXTRA_LANG_KEYS = {"yue", "cmn", "wuu", "nan", "hak", "fil", "ckb"}
 _STR_TAG = "tag:yaml.org,2002:str"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same nodes
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One glossary entity. ``forms`` maps a language code to the forms in that language."""
-
-    id: str
-    type: str
-    en: tuple[str, ...]
-    avoid: tuple[str, ...] = ()
-    forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    line: int = 0
-
-    @property
-    def expected(self) -> str:
-        return self.en[0]
 
 
 class Glossary:
@@ -58,8 +44,6 @@ class Glossary:
     def __init__(self, entries: Sequence[Entry], source: str = "<glossary>"):
         if not entries:
             raise GlossaryError(f"{source}:1: glossary has no entries")
-        from newsflow.names.index import NameIndex  # the index needs Entry; import late
-
         self.source = source
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.by_id: dict[str, Entry] = {e.id: e for e in self.entries}
@@ -181,7 +165,7 @@ def _parse_entry(node: yaml.Node, number: int, source: str) -> Entry:
         if key not in _ENTRY_KEYS and not _is_lang_key(key):
             raise GlossaryError(
                 f"{source}:{_line(key_node)}: {label}: unknown key '{key}' "
-                "(expected id, type, en, avoid or a language code)"
+                "(expected id, type, en, avoid, allow or a language code)"
             )
     entity_type = "person"
     if "type" in keys:
@@ -206,6 +190,7 @@ def _parse_entry(node: yaml.Node, number: int, source: str) -> Entry:
             "of strings"
         )
     avoid: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
     forms: dict[str, tuple[str, ...]] = {}
     for key, (_key_node, value_node) in keys.items():
         if key in ("id", "type", "en"):
@@ -217,9 +202,11 @@ def _parse_entry(node: yaml.Node, number: int, source: str) -> Entry:
             )
         if key == "avoid":
             avoid = values
+        elif key == "allow":
+            allow = values
         else:
             forms[key] = values
-    return Entry(entity_id, entity_type, en, avoid, forms, _line(node))
+    return Entry(entity_id, entity_type, en, avoid, forms, _line(node), allow)
 
 
 def _is_lang_key(key: str) -> bool:

@@ -24,17 +24,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from newsflow.names.glossary import Entry
-from newsflow.names.tables import GLOSSES
+from newsflow.names.entry import Entry
+from newsflow.names.gloss import GlossPattern, person_gloss, place_gloss
+from newsflow.names.lists import FIXED_EXPRESSIONS
 from newsflow.names.translit import (
     fold,
     has_han,
+    is_han,
     name_key,
     name_readings,
     phonetic_key,
     split_surname,
-    surname_syllables,
-    syllables,
 )
 
 # A word character that is not CJK: Latin names need word boundaries, but a CJK character
@@ -42,6 +42,10 @@ from newsflow.names.translit import (
 WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
 LEFT = rf"(?<!{WORD})"
 RIGHT = rf"(?!{WORD})"
+# English side: a name is a whole token. An apostrophe followed by letters continues the token
+# ("Wang Yi'an" is not "Wang Yi"), except the possessive 's; a hyphen does not ("Kyiv-based").
+LEFT_EN = rf"(?<!{WORD})(?<![^\W\d_]')"
+RIGHT_EN = rf"(?!{WORD})(?!'(?!s(?!{WORD}))[^\W\d_])"
 _SPACE_TOKEN = r"\s+"
 _DOT_TOKEN = r"[\u00b7\s]?"
 _HYPHEN_TOKEN = r"[\-\s]?"
@@ -69,10 +73,11 @@ class NearRef:
 
 
 @dataclass(frozen=True)
-class GlossPattern:
+class ZhNearRef:
+    """A Chinese personal name in Pinyin, for near misses of one letter ("Wang Yii")."""
+
     entity: str
-    regex: re.Pattern
-    pinyin_slots: tuple[frozenset[str], ...]  # per slot: the readings that are NOT literal
+    low: str  # the accepted form, lower case ("wang yi")
     target: str
 
 
@@ -141,8 +146,9 @@ def trie_regex(token_lists: Iterable[list[str]]) -> str:
 class Lookup:
     """One compiled regex over many forms plus key -> meanings."""
 
-    def __init__(self, bounded: bool, key=name_key):
+    def __init__(self, bounded: bool, key=name_key, english: bool = False):
         self._bounded = bounded
+        self._english = english
         self._key = key
         self._folded: dict[str, list[str]] = {}  # case-insensitive: folded lower -> tokens
         self._exact: dict[str, list[str]] = {}  # short forms: as written and in capitals
@@ -176,7 +182,9 @@ class Lookup:
             if not forms:
                 continue
             body = trie_regex(forms.values())
-            if self._bounded:
+            if self._bounded and self._english:
+                source = f"{LEFT_EN}(?P<name>{body}){suffix}{RIGHT_EN}"
+            elif self._bounded:
                 source = f"{LEFT}(?P<name>{body}){suffix}{RIGHT}"
             else:
                 source = f"(?P<name>{body})"
@@ -238,20 +246,40 @@ class NameIndex:
     def __init__(self, entries: tuple[Entry, ...]):
         self.entries = {e.id: e for e in entries}
         self.source_latin = Lookup(bounded=True, key=german_key)  # German source: de + en forms
-        self.source_latin_en = Lookup(bounded=True)  # Chinese source: en forms in Latin script
+        # Chinese source: en forms in Latin script
+        self.source_latin_en = Lookup(bounded=True, english=True)
         self.source_han = Lookup(bounded=False)
-        self.accepted = Lookup(bounded=True)
-        self.exact = Lookup(bounded=True)
+        self.accepted = Lookup(bounded=True, english=True)
+        self.exact = Lookup(bounded=True, english=True)
         self.script = Lookup(bounded=False)
-        self.pinyin = Lookup(bounded=True, key=_pinyin_key)
+        self.pinyin = Lookup(bounded=True, key=_pinyin_key, english=True)
+        self.allowed = Lookup(bounded=True, english=True)  # fixed expressions, never fixed
         self.gloss: dict[str, list[GlossPattern]] = defaultdict(list)
         self.near: dict[str, list[NearRef]] = defaultdict(list)
         self.near_by_key: dict[tuple[int, str], list[NearRef]] = defaultdict(list)
+        self.zh_near: dict[str, list[ZhNearRef]] = defaultdict(list)
         self.accepted_keys: set[str] = set()  # name_key of every accepted form
+        self.person_keys: set[str] = set()  # ... of persons (their derived words are rare)
+        self.form_keys: dict[str, set[str]] = defaultdict(set)  # any Latin form -> entities
+        self.first_names: dict[str, set[str]] = defaultdict(set)  # entity -> its first names
+        self.short_names: set[str] = set()  # Han forms of two-character Chinese names (王毅)
+        self.persons = {e.id for e in entries if e.type == "person"}
         for entry in entries:
             self.accepted_keys.update(name_key(f) for f in entry.en)
+            if entry.type == "person":
+                self.person_keys.update(name_key(f) for f in entry.en)
+            latin = [*entry.en, *entry.avoid]
+            latin += [f for forms in entry.forms.values() for f in forms if not has_han(f)]
+            for form in latin:
+                self.form_keys[name_key(form)].add(entry.id)
+                words = fold(form).split()
+                if entry.type == "person" and len(words) > 1:
+                    self.first_names[entry.id].add(words[0].lower())
         for entry in entries:
             self._add_entry(entry)
+        for phrase in FIXED_EXPRESSIONS:
+            self.allowed.add(phrase, None)
+        self.allowed.compile()
         self.source_latin.compile(german=True)
         for lookup in (self.source_latin_en, self.source_han, self.accepted):
             lookup.compile(genitive=lookup is not self.source_han)
@@ -271,6 +299,8 @@ class NameIndex:
             _chinese_name_target(entry, re.sub(r"\s", "", fold(f))) for f in han_forms
         )
         near = (lambda *args: None) if chinese_name else self._add_near
+        for phrase in entry.allow:
+            self.allowed.add(phrase, eid)
         for form in entry.en:
             self.accepted.add(form, Meaning(eid, "accepted", form))
             self.source_latin.add(form, eid, german=True)
@@ -338,42 +368,23 @@ class NameIndex:
                 tokens.append(re.escape(syllable))
             self.pinyin.add("".join(reading), Meaning(eid, "pinyin", target), tokens=tokens)
         if chinese_target:
-            self._add_gloss(entry, han, chinese_target)
-
-    def _add_gloss(self, entry: Entry, han: str, target: str) -> None:
-        """Regex for "<surname pinyin|gloss> <given pinyin|gloss>..." (King Yi, Li Strong)."""
-        surname, given = split_surname(han)
-        given_readings = syllables(given)
-        if len(given_readings) != len(given):
-            return
-        slots: list[tuple[set[str], tuple[str, ...]]] = []
-        surname_pinyin = {"".join(surname_syllables(surname)), "".join(syllables(surname))}
-        slots.append((surname_pinyin, GLOSSES.get(surname, ()) if len(surname) == 1 else ()))
-        for ch, reading in zip(given, given_readings, strict=True):
-            slots.append(({reading}, GLOSSES.get(ch, ())))
-        if not any(glosses for _pinyin, glosses in slots):
-            return
-        pieces = []
-        for number, (pinyin, glosses) in enumerate(slots):
-            alternatives = sorted(
-                {re.escape(p) for p in pinyin}
-                | {re.escape(g).replace(r"\ ", r"\s+") for g in glosses},
-                key=len,
-                reverse=True,
-            )
-            pieces.append(f"(?P<s{number}>{'|'.join(alternatives)})")
-        source = r"(?<!\w)" + _SYLLABLE_SEP.join(pieces) + r"(?!\w)"  # English side: \w is enough
-        pattern = GlossPattern(
-            entry.id,
-            re.compile(source, re.IGNORECASE),
-            tuple(frozenset(p) for p, _g in slots),
-            target,
-        )
-        self.gloss[entry.id].append(pattern)
+            pattern = person_gloss(eid, han, chinese_target)
+            ref = ZhNearRef(eid, " ".join(fold(chinese_target).lower().split()), chinese_target)
+            if ref not in self.zh_near[eid]:
+                self.zh_near[eid].append(ref)
+            if len(han) == 2:
+                self.short_names.add(han)
+        elif entry.type == "place":
+            pattern = place_gloss(eid, han, entry.en[0])
+        else:
+            pattern = None
+        if pattern is not None and pattern not in self.gloss[eid]:
+            self.gloss[eid].append(pattern)
 
     def source_entities(self, lang: str, folded: str) -> list[tuple[int, int, str]]:
         """(start, end, entity) of glossary names in a folded source text, overlaps resolved
-        (the longest match wins: a full name over the surname inside it)."""
+        (the longest match wins: a full name over the surname inside it). Chinese hits must
+        be words of their own (:mod:`newsflow.names.segment`)."""
         lookups = []
         if lang in ("zh", "zt"):
             lookups = [self.source_han, self.source_latin_en]
@@ -382,16 +393,41 @@ class NameIndex:
         else:
             lookups = [self.source_han, self.source_latin]
         hits = []
+        han_hits = []
         for lookup in lookups:
             for start, end, _gen_end, entity_ids in lookup.find(folded):
-                if lookup is self.source_han and _office_title(folded, end):
-                    shorter = lookup.match_within(folded, start, end - 1)
-                    if shorter is None:
-                        continue
-                    end, entity_ids = shorter
+                if lookup is self.source_han:
+                    if _office_title(folded, end):
+                        shorter = lookup.match_within(folded, start, end - 1)
+                        if shorter is None:
+                            continue
+                        end, entity_ids = shorter
+                    han_hits.append((start, end, entity_ids))
+                    continue
                 for eid in entity_ids:
                     hits.append((start, end, eid))
+        if han_hits:
+            hits.extend(self._word_hits(folded, han_hits))
         return longest_first(hits)
+
+    def _word_hits(self, folded: str, han_hits: list) -> list[tuple[int, int, str]]:
+        """The Chinese hits that are words of their own; a rejected hit may leave a shorter
+        form at the same start (外交部长: 外交部 is not the ministry, 俄罗斯 still Russia)."""
+        from newsflow.names.segment import is_word  # lazily: loads jieba's dictionary
+
+        spans = [(s, e) for s, e, _ids in han_hits]
+        kept = []
+        for start, end, entity_ids in han_hits:
+            while True:
+                han = "".join(ch for ch in folded[start:end] if is_han(ch))
+                if is_word(folded, start, end, spans, chinese_name=han in self.short_names):
+                    kept.extend((start, end, eid) for eid in entity_ids)
+                    break
+                shorter = self.source_han.match_within(folded, start, end - 1)
+                if shorter is None:
+                    break
+                end, entity_ids = shorter
+        return kept
 
 
 _OFFICE_ENDINGS = frozenset("部局院厅委会署处所室组队团")

@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 STORIES_PER_PAGE = 30
 RESULTS_PER_PAGE = 20
 REVIEW_PER_PAGE = 50
+STORY_ARTICLES_PER_PAGE = 100
 MAX_LIMIT = 200
 LANGUAGE_NAMES = {"de": "German", "zh": "Chinese (Simplified)", "zt": "Chinese (Traditional)",
                   "en": "English", "und": "undetermined"}
@@ -254,12 +255,18 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
                     filters={"lang": lang, "source": source, "entity": entity, "since": since})
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse)
-    def story_page(story_id: str):
+    def story_page(request: Request, story_id: str, offset: int = Offset):
         story = one_story(story_id)
-        ids = [a["id"] for a in story.get("articles", [])]
+        every = story.get("articles", [])
+        shown = every[offset : offset + STORY_ARTICLES_PER_PAGE]
+        pager = _page_urls(request, offset, STORY_ARTICLES_PER_PAGE,
+                           offset + STORY_ARTICLES_PER_PAGE < len(every))
+        pager.update(last=offset + len(shown), prev_label="earlier", next_label="later")
+        ids = [a["id"] for a in shown]
         stored = reader.call(lambda s: s.get_many(ids)) if ids else {}
         stored = {k: views.RowView(v) for k, v in stored.items()}
-        return page("story.html", nav="stories", story=story, stored=stored)
+        return page("story.html", nav="stories", story=story, stored=stored, articles=shown,
+                    pager=pager)
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse)
     def article_page(article_id: str):
@@ -275,7 +282,7 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
                     since: str = "", offset: int = Offset):
         rows, more = results(q, lang, source, since, RESULTS_PER_PAGE, offset) if q.strip() else ([], False)
         pager = _page_urls(request, offset, RESULTS_PER_PAGE, more)
-        pager["last"] = offset + len(rows)
+        pager.update(last=offset + len(rows), prev_label="better matches", next_label="more results")
         return page("search.html", nav="search", q=q, results=rows, pager=pager,
                     filters={"lang": lang, "source": source, "since": since})
 

@@ -33,14 +33,6 @@ class StoreUnavailable(NewsflowError):
         self.title, self.detail, self.hint = title, detail, hint
 
 
-def _sqlite_store_class():
-    try:  # the store package (newsflow/store/) or the older single module
-        from newsflow.store import Store
-    except ImportError:  # pragma: no cover - layout guard
-        from newsflow.store.sqlite import Store
-    return Store
-
-
 def open_sqlite_read_only(path: Path, busy_seconds: float = DEFAULT_BUSY_SECONDS):
     """The SQLite store at ``path``, read-only. Raises StoreUnavailable when it is missing."""
     path = Path(path)
@@ -49,7 +41,7 @@ def open_sqlite_read_only(path: Path, busy_seconds: float = DEFAULT_BUSY_SECONDS
             "No store yet", f"there is no database at {path}",
             "Run `newsflow run` first (the reader never creates a store), or check `database` "
             "in config.yaml.")
-    store_cls = _sqlite_store_class()
+    from newsflow.store.sqlite import Store as store_cls
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=busy_seconds, check_same_thread=False,
@@ -60,12 +52,37 @@ def open_sqlite_read_only(path: Path, busy_seconds: float = DEFAULT_BUSY_SECONDS
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.Error as exc:
         raise classify(exc, str(path)) from None
+    # The store's own class without its __init__ (which creates and migrates the schema):
+    # the same attributes, a read-only connection.
     store = store_cls.__new__(store_cls)
     store.path = path
     store._conn = conn
     store._lock = threading.RLock()
     store.read_only = True
+    try:
+        _check_schema(store, conn)
+    except BaseException:
+        conn.close()
+        raise
     return store
+
+
+def _check_schema(store, conn) -> None:
+    """Refuse a database this newsflow cannot read (a newer schema); note the version. An
+    older schema is read as it is (columns it lacks read as their defaults where the store
+    allows, else the page says to run `newsflow run` once, which migrates it)."""
+    read_version = getattr(store, "_read_version", None)
+    if read_version is None:  # a store without schema versions
+        return
+    try:
+        version, _digest = read_version(conn)
+        store._check_version(version)
+    except sqlite3.Error as exc:
+        raise classify(exc, str(store.path)) from None
+    except NewsflowError as exc:
+        raise StoreUnavailable("The store is from another version", str(exc),
+                               "Upgrade newsflow to read it.") from None
+    store.schema_version = version
 
 
 def read_only_url(url: str) -> str:
@@ -81,12 +98,12 @@ def read_only_url(url: str) -> str:
 
 
 def open_postgres_read_only(url: str):
-    try:
-        from newsflow.store.postgres import PostgresStore
-    except ImportError:
-        from newsflow.postgres import PostgresStore
+    from newsflow.store.postgres import PostgresStore
+
     try:
         store = PostgresStore(read_only_url(url))
+    except StoreUnavailable:
+        raise
     except NewsflowError as exc:
         raise StoreUnavailable("The store cannot be opened", str(exc),
                                "Check `database_url` and that PostgreSQL is running.") from None
@@ -104,10 +121,8 @@ def open_read_only(settings, busy_seconds: float = DEFAULT_BUSY_SECONDS):
 def describe(settings) -> str:
     """Which store the settings name, without a password."""
     if settings.database_url:
-        try:
-            from newsflow.store.postgres import redact_url
-        except ImportError:
-            from newsflow.postgres import redact_url
+        from newsflow.store.postgres import redact_url
+
         return redact_url(settings.database_url)
     return str(settings.resolve(settings.database))
 

@@ -1,0 +1,166 @@
+"""Near misses: capitalised windows of 1-3 words that look like a misspelling of a name.
+
+Three kinds, all only for entities named in the source:
+
+- ``near``: :func:`newsflow.names.translit.near_miss_folded` against persons and single-word
+  places (not Chinese personal names): edit distance 1-2 or the same phonetic key;
+- ``wide``: when the source mention is certain (checked later: a mention the accepted forms do
+  not account for), long transliterations may be further off: edit distance up to a quarter
+  of the name (Zelenskyi, Blinkenn), phonetic keys one apart, any first letter (Choigu);
+- ``zhnear``: a Chinese personal name in Pinyin with one letter changed, added, dropped or
+  two swapped (Wang Yii, Xi Jinpin, Li Qaing, Mao Ming).
+
+A window that is a known different name (:mod:`newsflow.names.evidence`) is none of these.
+Whether a near miss is rewritten is decided by the evidence from the source
+(:func:`newsflow.names.evidence.budget_filter`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from newsflow.names.evidence import KnownNames
+from newsflow.names.index import NameIndex, NearRef
+from newsflow.names.translit import (
+    DERIVATION_SUFFIXES,
+    near_miss_folded,
+    osa_distance,
+    phonetic_key,
+)
+
+TOKEN = re.compile(r"[^\W\d_\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+FUZZY = frozenset({"near", "wide", "zhnear", "case"})
+
+
+@dataclass(frozen=True)
+class Near:
+    start: int
+    end: int
+    entity: str
+    kind: str
+    target: str
+    score: int  # edit distance: lower is closer
+
+
+_key_cache: dict[str, str] = {}
+
+
+def key_of(window: str) -> str:
+    key = _key_cache.get(window)
+    if key is None:
+        key = phonetic_key(window)
+        if len(_key_cache) < 100_000:
+            _key_cache[window] = key
+    return key
+
+
+def derived(word: str, keys: set[str], person_keys: set[str], wide: bool) -> bool:
+    """An accepted form, or an English word made from one (Russian, Germans, Chinese). For the
+    wide tier a letter added to a person's name is a misspelling (Blinkenn), not a word."""
+    if word in keys:
+        return True
+    for suffix in DERIVATION_SUFFIXES:
+        if word.endswith(suffix) and word[: -len(suffix)] in keys:
+            if wide and len(suffix) == 1 and word[: -len(suffix)] in person_keys:
+                continue
+            return True
+    return False
+
+
+def wide_miss(a: str, key_a: str, b: str, key_b: str) -> bool:
+    """Further-off misspellings of a long name (both folded lower case)."""
+    if len(b) < 6 or abs(len(a) - len(b)) > 2:
+        return False
+    allowed = 1 if len(b) < 8 else 2 if len(b) < 12 else 3
+    if osa_distance(a, b) <= allowed:
+        return True
+    return len(key_b) >= 5 and abs(len(key_a) - len(key_b)) <= 1 and osa_distance(key_a, key_b) <= 1
+
+
+def find_near(
+    index: NameIndex,
+    text: str,
+    folded: str,
+    present: set[str] | None,
+    known: KnownNames,
+    evidence: bool,
+) -> list[Near]:
+    """Near-miss spans of ``present`` entities (all entities when None). Without evidence
+    from a source (``lang en``) only the ``near`` kind is tried."""
+    refs_by_size: dict[int, list[NearRef]] = {}
+    by_key: dict[tuple[int, str], list[NearRef]] = {}
+    entities = index.near.keys() if present is None else present
+    for eid in entities:
+        for ref in index.near.get(eid, ()):
+            by_key.setdefault((ref.parts, ref.key[:1]), []).append(ref)
+            refs_by_size.setdefault(ref.parts, []).append(ref)
+    zh_refs = []
+    if evidence:
+        zh_refs = [r for eid in entities for r in index.zh_near.get(eid, ())]
+    if not by_key and not zh_refs:
+        return []
+    tokens = list(TOKEN.finditer(folded))
+    lowered = [t.group().lower() for t in tokens]
+    spans: list[Near] = []
+    verdicts: dict[tuple[str, int], tuple[str, int] | None] = {}
+    for i, first in enumerate(tokens):
+        if not text[first.start()].isupper():
+            continue
+        for size in (1, 2, 3):
+            last_index = i + size - 1
+            if last_index >= len(tokens):
+                break
+            if size > 1:
+                previous, last = tokens[last_index - 1], tokens[last_index]
+                gap = folded[previous.end() : last.start()]
+                if not gap or gap.strip() or not text[last.start()].isupper():
+                    break
+            window = " ".join(lowered[i : last_index + 1])
+            start, end = first.start(), tokens[last_index].end()
+            refs = (
+                refs_by_size.get(size, ())
+                if evidence
+                else by_key.get((size, key_of(window)[:1]), ())
+            )
+            for ref in refs:
+                if window == ref.low or abs(len(ref.low) - len(window)) > 3:
+                    continue  # same text: the exact lookup decides; far longer: no misspelling
+                cache_key = (window, id(ref))
+                if cache_key not in verdicts:
+                    verdicts[cache_key] = _judge(index, window, ref, evidence)
+                verdict = verdicts[cache_key]
+                if verdict and not known.other(window, ref.entity, folded, start):
+                    kind, score = verdict
+                    spans.append(Near(start, end, ref.entity, kind, ref.target, score))
+            for ref in zh_refs:
+                if ref.low.count(" ") + 1 != size or window == ref.low:
+                    continue
+                if window[0] != ref.low[0] or osa_distance(window, ref.low) != 1:
+                    continue
+                if window.replace(" ", "") in index.accepted_keys:
+                    continue
+                if not known.other(window, ref.entity, folded, start):
+                    spans.append(Near(start, end, ref.entity, "zhnear", ref.target, 1))
+    return spans
+
+
+def _judge(index: NameIndex, window: str, ref: NearRef, evidence: bool) -> tuple[str, int] | None:
+    joined = window.replace(" ", "")
+    window_key = key_of(window)
+    if not derived(joined, index.accepted_keys, index.person_keys, wide=False):
+        if ref.key[:1] == window_key[:1] and near_miss_folded(window, window_key, ref.low, ref.key):
+            return "near", osa_distance(window, ref.low)
+    if not evidence or len(ref.low) < 6 or abs(len(ref.low) - len(window)) > 2:
+        return None
+    if window[:2] != ref.low[:2] and window[-2:] != ref.low[-2:] and window_key[:1] != ref.key[:1]:
+        return None  # nothing in common where misspellings keep a name recognisable
+    if derived(joined, index.accepted_keys, index.person_keys, wide=True):
+        return None
+    short, long_ = sorted((window, ref.low), key=len)
+    if long_.startswith(short) and long_[len(short) :] in DERIVATION_SUFFIXES:
+        if not (len(long_) - len(short) == 1 and ref.entity in index.persons):
+            return None  # German/Germany, Russian/Russia: another word
+    if wide_miss(window, window_key, ref.low, ref.key):
+        return "wide", osa_distance(window, ref.low)
+    return None

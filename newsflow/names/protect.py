@@ -1,0 +1,116 @@
+"""Spans the names check never searches nor rewrites, and detokenisation gaps.
+
+Protected (in the source and in the translation): URLs (``https://...``, ``www....`` and bare
+domains with a common top-level domain such as ``kremlin.ru``), e-mail addresses, @handles and
+#hashtags (also the Weibo form ``#话题#``). :func:`mask` blanks them out with spaces, so the
+text keeps its length and every span found in the masked text is the same span in the original.
+
+Detokenisation gaps: weak detokenisers leave a space before an apostrophe ("Xi 'an",
+"Lavrov 's"). :class:`Gapless` is a view of a text without those spaces plus the map back to
+the original positions; matching runs on the view, corrections are spliced into the original.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+# fmt: off
+_TLDS = (
+    "com|org|net|edu|gov|mil|int|info|biz|io|ai|app|dev|tv|me|co|news|online|site|"
+    "ru|de|cn|ua|uk|eu|fr|it|es|pl|nl|be|at|ch|se|no|fi|dk|cz|sk|hu|ro|bg|gr|pt|by|kz|"
+    "us|ca|au|nz|jp|kr|tw|hk|sg|in|tr|il|ir|br|ar|mx|za|su"
+)
+# fmt: on
+_URL = (
+    r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>\"'`“”‘’«»（）【】，。]+"
+    rf"|(?-i:(?<![\w.-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    rf"\.(?:{_TLDS})(?![\w-]))(?:/[^\s<>\"'`“”‘’«»（）【】，。]*)?"
+)
+_EMAIL = r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_HANDLE = r"(?<![\w@])@\w+(?:[.\-]\w+)*"
+_HASHTAG = r"#(?=[^#\s]*[\u3400-\u9fff])[^#\s]{1,40}#|(?<![\w#&])#\w+"
+PROTECTED = re.compile(f"{_EMAIL}|{_URL}|{_HANDLE}|{_HASHTAG}", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}>"
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every URL, e-mail address, handle and hashtag, in order."""
+    if not text or not any(c in text for c in "@#.:"):
+        return []
+    spans = []
+    for match in PROTECTED.finditer(text):
+        start, end = match.span()
+        while end > start + 1 and text[end - 1] in _TRAILING:
+            end -= 1  # "see kremlin.ru." and "(www.x.org)": the punctuation is the sentence's
+        spans.append((start, end))
+    return spans
+
+
+def mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with every span replaced by spaces (same length)."""
+    if not spans:
+        return text
+    parts = []
+    last = 0
+    for start, end in spans:
+        parts.append(text[last:start])
+        parts.append(" " * (end - start))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Does [start, end) overlap any of the (sorted, disjoint) spans?"""
+    if not spans:
+        return False
+    at = bisect_right(spans, (start, float("inf"))) - 1
+    for s, e in spans[max(at, 0) : at + 2]:
+        if s < end and start < e:
+            return True
+    return False
+
+
+# A space (or several) between a letter and an apostrophe that is followed by a letter.
+_GAP = re.compile(r"(?<=[^\W\d_])[ \t]+(?='[^\W\d_])")
+
+
+class Gapless:
+    """A folded text without detokenisation gaps, and the way back to the original.
+
+    ``text``/``folded`` are the original and the folded text with the gaps removed;
+    :meth:`original` maps a span of the view to the span of the original text."""
+
+    def __init__(self, text: str, folded: str):
+        gaps = [m.span() for m in _GAP.finditer(folded)] if "'" in folded else []
+        self.has_gaps = bool(gaps)
+        if not gaps:
+            self.text, self.folded = text, folded
+            self._starts: list[int] = []
+            return
+        keep_text, keep_folded = [], []
+        self._starts = []  # view positions where a gap was removed
+        self._shift: list[int] = []  # total characters removed up to that view position
+        last = removed = 0
+        for start, end in gaps:
+            keep_text.append(text[last:start])
+            keep_folded.append(folded[last:start])
+            removed += end - start
+            self._starts.append(start - (removed - (end - start)))
+            self._shift.append(removed)
+            last = end
+        keep_text.append(text[last:])
+        keep_folded.append(folded[last:])
+        self.text = "".join(keep_text)
+        self.folded = "".join(keep_folded)
+
+    def position(self, pos: int, end: bool = False) -> int:
+        """Original position of a view position (an end position stays before a gap)."""
+        if not self._starts:
+            return pos
+        at = bisect_right(self._starts, pos - 1 if end else pos) - 1
+        return pos + (self._shift[at] if at >= 0 else 0)
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        return self.position(start), self.position(end, end=True)
