@@ -429,6 +429,76 @@ def _print_summary(summary: dict) -> None:
         out.print(f"report: {summary['report_path']}", highlight=False)
 
 
+# --- stories and search (issue 15) -------------------------------------------
+
+
+@app.command()
+def stories(
+    since: Annotated[str | None, typer.Option("--since", help="Only stories seen since: ISO date/time or 24h, 7d.")] = None,
+    entity: Annotated[str | None, typer.Option("--entity", help="Only stories naming this entity (a glossary id such as lavrov, or a name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"stories": [...]} as one JSON object.')] = False,
+) -> None:
+    """Stories (one event across sources and languages), newest first, with their articles.
+
+    Stored articles that have no story yet (stored before stories existed) are assigned first,
+    so every translated or passed-through article is in exactly one story."""
+    from newsflow.store import open_store
+    from newsflow.stories import list_stories, parse_since, sync
+
+    settings = _settings()
+    since_iso = parse_since(since)
+    with open_store(settings) as store:
+        sync(store, settings)
+        found, page = [], 500
+        while True:
+            chunk = list_stories(store, since=since_iso, entity=entity, limit=page, offset=len(found))
+            found += chunk
+            if len(chunk) < page:
+                break
+    if as_json:
+        _emit({"stories": found})
+        return
+    if not found:
+        out.print("no stories", highlight=False)
+    for s in found:
+        out.print(f"{s['last_seen'][:16].replace('T', ' ')}  {s['title']}  "
+                  f"[{', '.join(s['languages'])}; {s['article_count']} article(s)]  {s['id']}",
+                  highlight=False, markup=False)
+        for a in s["articles"]:
+            out.print(f"    {a['lang']:2}  {a['source']:16} {a['title_en'] or a['title']}",
+                      highlight=False, markup=False)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words (English, German, ...) or Chinese characters.")],
+    lang: Annotated[str | None, typer.Option("--lang", help="Only articles in this language.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only articles of this source.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles published since: ISO or 24h, 7d.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many results.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"results": [...]} as one JSON object.')] = False,
+) -> None:
+    """Find stored articles by words in the English text, the original text or the title (ranked, with a snippet)."""
+    from newsflow.search import search as run_search
+    from newsflow.store import open_store
+
+    if lang is not None and lang not in ("de", "zh", "zt", "en"):
+        raise NewsflowError(f"--lang {lang!r}: expected one of de, zh, zt, en")
+    settings = _settings()
+    with open_store(settings) as store:
+        results = run_search(store, query, lang=lang, source=source, since=since, limit=limit)
+    if as_json:
+        _emit({"results": results})
+        return
+    if not results:
+        out.print("no results", highlight=False)
+    for r in results:
+        out.print(f"{(r['published'] or '')[:10]:10}  {r['lang']:2}  {r['source']}  "
+                  f"{r['title_en'] or r['title']}", highlight=False, markup=False)
+        out.print(f"    {r['snippet']}", highlight=False, markup=False)
+        out.print(f"    {r['id']}  story {r['story'] or '-'}", highlight=False, markup=False)
+
+
 def main() -> None:
     app()
 

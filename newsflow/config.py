@@ -184,6 +184,11 @@ class RunConfig(_Strict):
     lease_seconds: float = Field(default=3600, gt=0)
 
 
+class StoriesConfig(_Strict):
+    # an article joins a story only within this many hours of the story's first/last article
+    window_hours: float = Field(default=72, gt=0, le=24 * 60)
+
+
 class WebConfig(_Strict):
     """The reader (`newsflow web`). ``base_url``: where the reader is reachable (e.g.
     ``https://news.example.org/reader``); when set, the run summary artifact links
@@ -207,6 +212,7 @@ class Settings(_Strict):
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
+    stories: StoriesConfig = Field(default_factory=StoriesConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     # Set by the loader: relative paths in the file are relative to the file.
     base_dir: Path = Field(default=Path("."), exclude=True)

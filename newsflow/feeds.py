@@ -15,7 +15,8 @@ What is fetched when (also in README "Sources"):
   not fall back to the teaser), unless the feed marks it updated (its
   updated/published marker differs from the stored ``source_updated``) or the
   last attempt failed for a reason that may pass (a timeout, HTTP 5xx: the note
-  ends with :data:`RETRY_NOTE`); an updated item is asked for with the page's
+  ends with :data:`RETRY_NOTE`) at least :data:`RETRY_PAGE_AFTER_SECONDS` ago (or
+  the server's Retry-After); an updated item is asked for with the page's
   validators (If-None-Match / If-Modified-Since) and a 304 keeps the stored text;
 * a page that cannot be fetched, is disallowed by robots.txt, or yields less text
   than the feed leaves the item with the feed's text (or its stored full text) and
@@ -51,7 +52,10 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 FOLLOW_BELOW_CHARS = 400
 SUMMARY_BELOW_CHARS = 1500
-RETRY_NOTE = "; tried again next run"
+RETRY_NOTE = "; tried again on a later run"
+# A page that failed for a reason that may pass is asked for again no sooner than this
+# (or the server's Retry-After, if longer): runs every ten minutes do not hammer it.
+RETRY_PAGE_AFTER_SECONDS = 3600.0
 
 
 @dataclass
@@ -84,7 +88,7 @@ def parse_feed_items(source: SourceConfig, payload: Payload) -> list[FeedItem]:
     try:
         parsed = feedparser.parse(
             _CHAR_REF.sub(_valid_char_ref, payload.data),
-            response_headers={"content-type": f"application/xml; charset={charset}"},
+            response_headers=_headers(payload, charset),
             resolve_relative_uris=True,
             sanitize_html=True,
         )
@@ -111,6 +115,16 @@ def parse_feed_items(source: SourceConfig, payload: Payload) -> list[FeedItem]:
                     f"{where}: entry could not be read: feed has errors ({_one_line(problem)})"
                 )
     return items
+
+
+def _headers(payload: Payload, charset: str) -> dict[str, str]:
+    """What feedparser is told: our charset, and the feed's URL so relative item links
+    ("/politik/artikel.html") become absolute ones that can be followed."""
+    headers = {"content-type": f"application/xml; charset={charset}"}
+    location = payload.final_url or payload.location
+    if fetch.is_url(location):
+        headers["content-location"] = location
+    return headers
 
 
 # feedparser's loose parser turns "&#xD800;" into a lone surrogate and then fails to encode
@@ -219,12 +233,13 @@ class _Job:
 
 @dataclass
 class Followed:
-    """The outcome of following one item: the article to yield, and the page's
-    validators to keep (None: keep what was kept)."""
+    """The outcome of following one item: the article to yield, and the page's state
+    to keep (None: keep what was kept): ``{"validators": {etag, last_modified}}``,
+    plus ``"retry_at"`` (epoch seconds) after a failure that may pass."""
 
     article: RawArticle
     page_url: str | None = None
-    validators: dict | None = None
+    state: dict | None = None
 
 
 def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: bool,
@@ -233,7 +248,7 @@ def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: b
     text (already fetched, not updated), or the article of the page behind the link.
 
     ``stored`` maps ids to the store's rows; ``page_state`` maps page URLs to their
-    saved validators. Pages are fetched in threads, at most
+    saved state (see :class:`Followed`). Pages are fetched in threads, at most
     ``fetch.per_host_concurrency`` at once (the per-host limits in
     :mod:`newsflow.fetch` hold across sources too). Opens no store: the caller
     reads and writes state in its own thread (SQLite connections are per thread).
@@ -249,10 +264,11 @@ def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: b
                 pending.append(Followed(article))
                 continue
             row = stored.get(article.id)
-            if row is not None and not _needs_fetch(row, article):
+            state = page_state.get(article.url or "", {}) if row is not None else {}
+            if row is not None and not _needs_fetch(row, article, state):
                 pending.append(Followed(stored_article(article, row)))
                 continue
-            validators = page_state.get(article.url or "", {}) if row is not None else {}
+            validators = state.get("validators") or {}
             pending.append(pool.submit(_follow, source, _Job(article, row, validators)))
         try:
             for entry in pending:
@@ -261,15 +277,15 @@ def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: b
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _needs_fetch(row, article: RawArticle) -> bool:
+def _needs_fetch(row, article: RawArticle, state: dict) -> bool:
     """A stored item is fetched again only when the feed marks it updated, when it was
     never followed (stored before, or with follow_links: never), or when the last
-    attempt failed for a reason that may pass."""
+    attempt failed for a reason that may pass and its retry time has come."""
     fetched_from = getattr(row, "fetched_from", None)
     note = getattr(row, "fetch_note", None)
     if not fetched_from and not note:
         return True
-    if note and note.endswith(RETRY_NOTE):
+    if note and note.endswith(RETRY_NOTE) and time.time() >= float(state.get("retry_at") or 0):
         return True
     return (getattr(row, "source_updated", None) or None) != (article.source_updated or None)
 
@@ -299,13 +315,15 @@ def _follow(source: SourceConfig, job: _Job) -> Followed:
     except fetch.Disallowed as exc:
         return _fallback(article, row, f"full text not fetched: {_reason(exc, url)}")
     except TransientSourceError as exc:
-        return _fallback(article, row, f"full text unavailable: {_reason(exc, url)}{RETRY_NOTE}")
+        wait = max(RETRY_PAGE_AFTER_SECONDS, exc.retry_after or 0.0)
+        return _fallback(article, row, f"full text unavailable: {_reason(exc, url)}{RETRY_NOTE}",
+                         url, {"validators": job.validators, "retry_at": time.time() + wait})
     except SourceError as exc:
         return _fallback(article, row, f"full text unavailable: {_reason(exc, url)}")
     if payload.not_modified and row is not None:
         log.debug("%s: not modified (304); stored text kept", url)
         kept = replace(stored_article(article, row), fetch_note=getattr(row, "fetch_note", None))
-        return Followed(kept, url, payload.validators or job.validators)
+        return Followed(kept, url, {"validators": payload.validators or job.validators})
     page = payload.final_url or url
     if payload.not_modified:  # a 304 to a request without validators: a broken server
         return _fallback(article, row, "full text unavailable: HTTP 304 without a stored copy")
@@ -318,10 +336,11 @@ def _follow(source: SourceConfig, job: _Job) -> Followed:
         return _fallback(article, row, f"full text unavailable: {exc}")
     extracted = extract_article(text, url=page)
     if extracted is None or extracted.length == 0:
-        return _fallback(article, row, "extraction found no article", page, payload.validators)
+        return _fallback(article, row, "extraction found no article", url,
+                         {"validators": payload.validators})
     if extracted.length < feed_text_length(article):
-        return _fallback(article, row, "extraction found less text than the feed", page,
-                         payload.validators)
+        return _fallback(article, row, "extraction found less text than the feed", url,
+                         {"validators": payload.validators})
     full = replace(
         article,
         title=article.title or extracted.title,
@@ -333,18 +352,18 @@ def _follow(source: SourceConfig, job: _Job) -> Followed:
         fetched_from=page,
         fetch_note=None,
     )
-    return Followed(full, url, payload.validators)
+    return Followed(full, url, {"validators": payload.validators})
 
 
 def _fallback(article: RawArticle, row, note: str, page_url: str | None = None,
-              validators: dict | None = None) -> Followed:
+              state: dict | None = None) -> Followed:
     """The feed's own text with the reason; or the stored full text, when a re-fetch
     of an updated item fails (it must not regress to the teaser)."""
     if row is not None and getattr(row, "fetched_from", None) and getattr(row, "original_text", ""):
         kept = stored_article(article, row)
-        return Followed(replace(kept, fetch_note=f"update not fetched: {note}"), page_url, validators)
+        return Followed(replace(kept, fetch_note=f"update not fetched: {note}"), page_url, state)
     log.info("%s: %s; the feed's text is kept", article.url, note)
-    return Followed(replace(article, fetch_note=note, fetched_from=None), page_url, validators)
+    return Followed(replace(article, fetch_note=note, fetched_from=None), page_url, state)
 
 
 def _reason(exc: Exception, url: str) -> str:

@@ -8,7 +8,8 @@ want bytes first:
 
 * :func:`load_source` reads files or calls :func:`newsflow.fetch.fetch_bytes`
   and returns :class:`~newsflow.fetch.Payload` objects;
-* :func:`parse_payloads` turns payloads into raw articles; it opens nothing.
+* :func:`parse_payloads` turns payloads into raw articles; it opens nothing
+  (feeds: :mod:`newsflow.feeds`; folder files and pages: :mod:`newsflow.documents`).
 
 :func:`newsflow.charset.decode_text` is the one place bytes become text for every
 format except feeds (feedparser decodes those, told the charset we settled on).
@@ -28,7 +29,6 @@ listed in ``PREFECT_LOGGING_EXTRA_LOGGERS``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -39,8 +39,8 @@ from urllib.parse import unquote, urlparse
 from newsflow import fetch
 from newsflow.article import RawArticle, stable_id
 from newsflow.charset import DecodeError, decode_payload, decode_text  # noqa: F401 - re-exported
-from newsflow.clean import html_title_and_date, looks_like_html
 from newsflow.config import SourceConfig
+from newsflow.documents import failed_article, parse_folder_file, parse_page
 from newsflow.errors import SourceError, TransientSourceError
 from newsflow.feeds import FEED_ACCEPT, PAGE_ACCEPT, complete_items, parse_feed, parse_feed_items
 from newsflow.fetch import Payload, is_url
@@ -48,7 +48,8 @@ from newsflow.fetch import Payload, is_url
 log = logging.getLogger("newsflow.sources")
 
 FOLDER_EXTENSIONS = (".txt", ".html", ".htm", ".json", ".jsonl")
-__all__ = ["DecodeError", "decode_text", "load_source", "parse_feed", "parse_payloads",
+__all__ = ["DecodeError", "decode_text", "load_source", "parse_feed", "parse_folder_file",
+           "parse_page", "parse_payloads",
            "read_source"]
 
 
@@ -86,7 +87,7 @@ def _read_folder(source: SourceConfig, root: Path) -> Iterator[RawArticle]:
             continue
         payload = _read_file(path, key=rel)
         if payload.error:
-            yield _failed(source, rel, payload.error)
+            yield failed_article(source, rel, payload.error)
         else:
             yield from parse_folder_file(source, payload)
 
@@ -118,8 +119,8 @@ def _read_feed(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArtic
     pages = _page_states(store, [item.article.url for item in items
                                  if item.article.id in stored and item.article.url])
     for followed in complete_items(source, items, remote=remote, stored=stored, page_state=pages):
-        if followed.page_url and followed.validators is not None:
-            _put_state(store, followed.page_url, {"validators": followed.validators})
+        if followed.page_url and followed.state is not None:
+            _put_state(store, followed.page_url, followed.state)
         yield followed.article
     if remote:
         _put_state(store, state_key, {"url": source.url, "validators": payload.validators,
@@ -154,7 +155,7 @@ def _read_pages(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArti
             errors.append(exc)
             prefixed = exc if str(exc).startswith(f"source '{source.name}': ") \
                 else _prefixed(source, exc)
-            results.append(_failed(source, page, str(prefixed)))
+            results.append(failed_article(source, page, str(prefixed)))
             continue
         results.append(parse_page(source, payload))
     if pages and len(errors) == len(pages):
@@ -210,8 +211,8 @@ def _page_states(store, urls: list[str]) -> dict[str, dict]:
     states = {}
     for url in urls:
         state = _get_state(store, url)
-        if state and state.get("validators"):
-            states[url] = state["validators"]
+        if state:
+            states[url] = state
     return states
 
 
@@ -353,7 +354,7 @@ def parse_payloads(source: SourceConfig, payloads: list[Payload]) -> list[RawArt
                 raise SourceError(f"source '{source.name}': {payload.error}")
             articles.extend(parse_feed(source, payload))
         elif payload.error:
-            articles.append(_failed(source, payload.key or payload.location, payload.error))
+            articles.append(failed_article(source, payload.key or payload.location, payload.error))
         elif source.kind == "folder":
             articles.extend(parse_folder_file(source, payload))
         else:
@@ -374,152 +375,3 @@ def _without_surrogates(article: RawArticle) -> RawArticle:
         if isinstance(value, str) and _SURROGATE.search(value):
             setattr(article, name, _SURROGATE.sub("\ufffd", value))
     return article
-
-
-def _failed(source: SourceConfig, key: str, error: str, **fields) -> RawArticle:
-    return RawArticle(
-        source=source.name,
-        key=key,
-        title=fields.pop("title", ""),
-        body="",
-        expected_lang=fields.pop("expected_lang", source.lang),
-        error=error,
-        **fields,
-    )
-
-
-# ---- folders
-
-
-def parse_folder_file(source: SourceConfig, payload: Payload) -> list[RawArticle]:
-    """One file of a folder source -> its articles (one, or one per JSONL line)."""
-    rel = payload.key or payload.location
-    suffix = Path(rel).suffix.lower()
-    try:
-        text, _ = decode_payload(payload, source.lang)
-    except DecodeError as exc:
-        return [_failed(source, rel, f"{payload.location}: {exc}")]
-    if suffix == ".txt":
-        return [_text_article(source, rel, text)]
-    if suffix in (".html", ".htm"):
-        return [_html_article(source, rel, text, url=None)]
-    if suffix == ".json":
-        return _json_articles(source, payload.location, rel, text)
-    return _jsonl_articles(source, payload.location, rel, text)
-
-
-def _text_article(source: SourceConfig, rel: str, text: str) -> RawArticle:
-    lines = text.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        return RawArticle(source=source.name, key=rel, title="", body="", expected_lang=source.lang)
-    return RawArticle(
-        source=source.name,
-        key=rel,
-        title=lines[first].strip(),
-        body="\n".join(lines[first + 1 :]),
-        expected_lang=source.lang,
-    )
-
-
-def _json_articles(source: SourceConfig, location: str, rel: str, text: str) -> list[RawArticle]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [_failed(source, rel, _json_error(location, exc.lineno, exc))]
-    except RecursionError:  # "[[[[..." thousands deep: one bad file, not a failed folder
-        return [_failed(source, rel, f"{location}: invalid JSON: nested too deeply")]
-    if isinstance(data, list):  # a list of article objects is accepted too
-        return [
-            _json_article(source, f"{location}[{i}]", rel, item, fallback_key=str(i))
-            for i, item in enumerate(data)
-        ]
-    return [_json_article(source, location, rel, data, fallback_key=None)]
-
-
-def _json_error(location: str, lineno: int, exc: json.JSONDecodeError) -> str:
-    return f"{location}:{lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
-
-
-def _jsonl_articles(source: SourceConfig, location: str, rel: str, text: str) -> list[RawArticle]:
-    articles = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            articles.append(_failed(source, f"{rel}#{lineno}", _json_error(location, lineno, exc)))
-            continue
-        except RecursionError:
-            error = f"{location}:{lineno}: invalid JSON: nested too deeply"
-            articles.append(_failed(source, f"{rel}#{lineno}", error))
-            continue
-        articles.append(
-            _json_article(source, f"{location}:{lineno}", rel, data, fallback_key=str(lineno))
-        )
-    return articles
-
-
-def _json_article(
-    source: SourceConfig, where: str, rel: str, data: object, fallback_key: str | None
-) -> RawArticle:
-    """One JSON object {"id"?, "title"?, "text" | "body" | "html", "url"?, "lang"?,
-    "published"?}. "text" is plain text, "html" is HTML, "body" is HTML when it
-    looks like HTML. Key: ``rel#id``, else ``rel#<line or index>``, else ``rel``."""
-    if not isinstance(data, dict):
-        key = f"{rel}#{fallback_key}" if fallback_key else rel
-        return _failed(source, key, f"{where}: expected a JSON object, got {type(data).__name__}")
-    ident = _opt_str(data.get("id")) or fallback_key
-    key = f"{rel}#{ident}" if ident else rel
-    fields = {
-        "url": _opt_str(data.get("url") or data.get("link")),
-        "published": _opt_str(data.get("published") or data.get("date")),
-        "expected_lang": _opt_str(data.get("lang") or data.get("language")) or source.lang,
-    }
-    title = data.get("title") or ""
-    if not isinstance(title, str):
-        return _failed(source, key, f"{where}: 'title' must be a string", **fields)
-    for name in ("html", "text", "body", "content"):
-        value = data.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            error = f"{where}: '{name}' must be a string"
-            return _failed(source, key, error, title=title, **fields)
-        is_html = name == "html" or (name in ("body", "content") and looks_like_html(value))
-        return RawArticle(source.name, key, title, value, is_html=is_html, **fields)
-    error = f"{where}: no 'text', 'body' or 'html' field"
-    return _failed(source, key, error, title=title, **fields)
-
-
-def _opt_str(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-# ---- pages and HTML files
-
-
-def parse_page(source: SourceConfig, payload: Payload) -> RawArticle:
-    key = payload.key or payload.location
-    try:
-        text, _ = decode_payload(payload, source.lang)
-    except DecodeError as exc:
-        return _failed(source, key, f"{payload.location}: {exc}")
-    return _html_article(source, key, text, url=key if is_url(key) else None)
-
-
-def _html_article(source: SourceConfig, key: str, text: str, url: str | None) -> RawArticle:
-    title, published = html_title_and_date(text)
-    return RawArticle(
-        source=source.name,
-        key=key,
-        title=title,
-        body=text,
-        is_html=True,
-        url=url,
-        published=published,
-        expected_lang=source.lang,
-    )

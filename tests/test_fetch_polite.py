@@ -67,6 +67,20 @@ def test_concurrency_holds_across_sources_on_one_host(site):
     assert site.count("/robots.txt") == 1
 
 
+def test_a_timed_out_request_keeps_its_slot(site):
+    """The server is still busy with a request we gave up on: the host must not see one
+    request more than the limit while it is."""
+    site.slow_seconds = 1.0  # past the 0.4 s timeout, over before the slot is free (1.2 s)
+    site.page_delay = 0.3
+    cfg = config(per_host_concurrency=1, timeout_seconds=0.4)
+    with pytest.raises(TransientSourceError, match="timed out after 0.4 s"):
+        fetch.get(f"{site.base}/langsam.html", cfg)
+    fetch.get(f"{site.base}/slowpage/1", cfg)
+    assert site.max_active == 1
+    slow, page = (next(r for r in site.requests if r.path == p) for p in ("/langsam.html", "/slowpage/1"))
+    assert page.started - slow.started >= 1.15  # the timeout plus two more
+
+
 def test_minimum_delay_between_requests_to_a_host(site):
     cfg = config(per_host_concurrency=2, min_delay_seconds=0.3)
     threads = [threading.Thread(target=fetch.get, args=(f"{site.base}/slowpage/{i}", cfg))

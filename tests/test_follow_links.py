@@ -3,6 +3,7 @@ against a loopback news site (tests/support/news_site.py)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -102,12 +103,21 @@ def test_teaser_feed_items_become_full_articles(site):
     assert printed.paragraphs[-1].startswith("Die Museumsleitung hofft")
 
 
+def test_boilerplate_inside_the_article_element_is_left_out(site):
+    (blog,) = run(feed_source(site, "/feed-blog.rss", name="blog"), MemoryStore()).values()
+    assert blog.fetched_from == f"{site.base}/blog/bahn.html"
+    assert [p.split()[0] for p in blog.paragraphs] == ["Die", "Möglich", "Fahrgastverbände"]
+    for phrase in (*BOILERPLATE, "Newsletter", "Facebook", "WhatsApp", "Leave a Reply", "Bernd",
+                   "Kommentare", "Streik", "Loading", "weitersurfen"):
+        assert phrase not in blog.text, phrase
+
+
 def test_items_whose_page_fails_keep_the_feed_text_with_a_reason(site):
     articles = run(feed_source(site), MemoryStore())
     notes = {key: (a.fetch_note, a.fetched_from) for key, a in articles.items()}
     assert notes["de-4"] == ("full text not fetched: disallowed by robots.txt", None)
     assert notes["de-5"][0] == "full text unavailable: HTTP 404 Not Found"
-    assert notes["de-6"][0] == "full text unavailable: timed out after 1 s; tried again next run"
+    assert notes["de-6"][0] == "full text unavailable: timed out after 1 s; tried again on a later run"
     assert notes["de-7"][0].startswith("full text unavailable: redirect loop")
     assert notes["de-8"][0].startswith("full text unavailable: response too large")
     assert notes["de-9"][0] == "extraction found no article"
@@ -146,8 +156,9 @@ def test_changed_feed_fetches_only_new_updated_and_retryable_items(site):
     site.feed_version = 2  # one new item, the Radwege item marked updated
     second = run(feed_source(site), store)
     pages = sorted(p for p in site.paths() if p not in ("/robots.txt", "/feed.rss"))
-    # new item, updated item (answered 304: unchanged page), and the one that timed out
-    assert pages == ["/de/radwege-2.html", "/de/radwege.html", "/langsam.html"]
+    # the new item and the updated one (answered 304: unchanged page); the page that timed
+    # out an hour ago is not asked for again yet
+    assert pages == ["/de/radwege-2.html", "/de/radwege.html"]
     radwege_request = next(r for r in site.requests if r.path == "/de/radwege.html")
     assert radwege_request.headers.get("if-none-match") == '"de-radwege.html-v1"'
     assert site.statuses("/de/radwege.html") == [304]
@@ -158,6 +169,15 @@ def test_changed_feed_fetches_only_new_updated_and_retryable_items(site):
     # items not updated come with their stored text and cost no request
     assert second["de-2"].text == first_text(store, "de-2")
     assert second["de-4"].fetch_note == "full text not fetched: disallowed by robots.txt"
+    assert second["de-6"].fetch_note.endswith("; tried again on a later run")
+    # an hour later (the feed changed again): only the page that timed out is retried
+    slow = store.state[f"{site.base}/langsam.html"]
+    assert slow["retry_at"] > time.time() + 3500
+    slow["retry_at"] = time.time() - 1
+    site.clear()
+    site.feed_version = 3
+    run(feed_source(site), store)
+    assert [p for p in site.paths() if p not in ("/robots.txt", "/feed.rss")] == ["/langsam.html"]
 
 
 def first_text(store: MemoryStore, key: str) -> str:
@@ -189,7 +209,14 @@ def test_follow_links_never_and_always(site):
     assert all(a.fetched_from is None and a.fetch_note is None for a in never.values())
 
 
-def test_auto_keeps_long_feed_content(site, tmp_path):
+def test_auto_does_not_follow_items_with_whole_articles(site):
+    articles = run(feed_source(site, "/feed-full.rss"), MemoryStore())
+    assert articles["full-1"].text.startswith("Der ganze Artikel steht schon im Feed")
+    assert articles["full-1"].fetch_note is None and articles["full-1"].fetched_from is None
+    assert site.paths() == ["/robots.txt", "/feed-full.rss"]
+
+
+def test_always_falls_back_when_the_page_has_less(site, tmp_path):
     # a feed with whole articles in content:encoded is not followed in auto mode
     long_text = "Ein ganzer Artikel steht schon im Feed. " * 20
     feed = tmp_path / "full.xml"

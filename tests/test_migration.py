@@ -165,7 +165,8 @@ def test_plan_sync_adds_only_what_is_missing():
                      "quality_flags", "story_id", "fetched_from", "fetch_note", "author", "source_updated"]
     assert "ALTER TABLE articles ADD COLUMN needs_review INTEGER NOT NULL DEFAULT FALSE" in plan
     created = sorted(s.split()[5] for s in plan if s.startswith("CREATE TABLE"))
-    assert created == ["claims", "meta", "runs", "source_state"]
+    assert created == ["claims", "meta", "runs", "source_state", "stories", "story_keys",
+                       "story_members"]
     assert not any("sentence_cache (" in s for s in plan if s.startswith("CREATE TABLE"))
     # a fresh database: every table and index, the same statements but for the types
     lite, pg = schema_sql("sqlite"), schema_sql("postgres")

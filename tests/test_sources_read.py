@@ -119,3 +119,14 @@ def test_transient_error_survives_pickling():
 
     err = pickle.loads(pickle.dumps(TransientSourceError("x: HTTP 429", retry_after=3.0)))
     assert isinstance(err, TransientSourceError) and err.retry_after == 3.0 and str(err) == "x: HTTP 429"
+
+
+def test_flow_retries_only_transient_source_errors():
+    from prefect.states import Failed
+
+    from flows.translate_news import fetch_source, only_transient
+
+    assert fetch_source.retry_condition_fn is only_transient and fetch_source.retries == 3
+    assert only_transient(None, None, Failed(data=TransientSourceError("x: timed out after 5 s")))
+    assert not only_transient(None, None, Failed(data=SourceError("x: HTTP 404 Not Found")))
+    assert not only_transient(None, None, Failed(data=ValueError("a bug")))

@@ -140,22 +140,8 @@ def test_the_graph_sees_function_level_and_relative_imports(tmp_path, monkeypatc
     assert cycles(graph) == [["newsflow.store.postgres", "newsflow.store.sqlite"]]
 
 
-# The one cycle left on main when this test was written: glossary.py imports
-# index.py inside a function, index.py imports Entry from glossary.py. Its fix
-# (Entry into newsflow/names/entry.py, /work/shared/notes/layout.md step 3)
-# belongs to newsflow/names/'s owner; delete this entry with it. Any other cycle
-# fails, and this one may only shrink away, never grow.
-KNOWN_CYCLES = [["newsflow.names.glossary", "newsflow.names.index"]]
-
-
-def test_the_graph_covers_the_translators():
-    graph = import_graph()
-    assert "translators.installed" in graph["translators.engine"]
-    assert "translators.engine" in graph["translators.packages"]  # validation, inside a function
-
-
 def test_newsflow_has_no_import_cycle():
-    found = [c for c in cycles(import_graph()) if c not in KNOWN_CYCLES]
+    found = cycles(import_graph())
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
 
 

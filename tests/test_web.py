@@ -179,6 +179,19 @@ def test_fix_spans_and_unaligned_parts():
     assert parts[1].original[0].flags and parts[1].english_unaligned  # 2 German, 3 English sentences
 
 
+def test_snippet_match_is_marked_and_the_rest_escaped(tmp_path):
+    from newsflow.web.app import _templates
+    from newsflow.web.views import snippet_segments
+
+    assert snippet_segments("…met [Lavrov] in <b>Tunxi</b>") == [
+        ("…met ", False), ("Lavrov", True), (" in <b>Tunxi</b>", False)]
+    html = _templates().from_string(
+        "{% for t, hit in s|snippet %}{% if hit %}<mark>{{ t }}</mark>{% else %}{{ t }}{% endif %}{% endfor %}"
+    ).render(s=f"a [{HOSTILE}] b {HOSTILE_IMG}")
+    assert "<script>" not in html and "<img" not in html
+    assert html.startswith("a <mark>&lt;script&gt;")
+
+
 # -- unknown ids, bad parameters ----------------------------------------------
 
 

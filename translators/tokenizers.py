@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsflow.errors import ModelError
-from translators.packages import InstalledPackage
+from translators.installed import InstalledPackage
 
 
 class _SentencePieceTokenizer:

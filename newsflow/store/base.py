@@ -25,6 +25,7 @@ overlapping keys wait for each other instead of deadlocking.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -52,6 +53,15 @@ from newsflow.store.schema import (
 # Keys of the serialising lock (PostgreSQL advisory locks; "new" + n).
 SCHEMA_LOCK = 0x6E6577_0001
 CLAIMS_LOCK = 0x6E6577_0002
+
+SEARCH_COLUMNS = ("a.id, a.title, a.title_en, a.lang, a.source, a.url, a.published, "
+                  "a.story_id")
+
+
+def like_pattern(term: str) -> str:
+    """A LIKE pattern matching ``term`` anywhere (its % _ and \\ taken literally)."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
 
 _CHUNK = 500  # ids per IN (...) list: well under both dialects' parameter limits
 
@@ -105,6 +115,40 @@ class BaseStore:
     def _where(self) -> str:  # pragma: no cover - dialects override
         raise NotImplementedError
 
+    # -- full-text search (newsflow/search.py; one hook per dialect difference) ----------
+
+    SEARCH_SCHEMA: tuple[str, ...] = ()  # the dialect's search tables/indexes/triggers
+
+    def _schema_digest(self) -> str:
+        """The tables' digest, plus the dialect's search schema (a change to either migrates)."""
+        if not self.SEARCH_SCHEMA:
+            return SCHEMA_DIGEST
+        extra = hashlib.sha256("\n".join(self.SEARCH_SCHEMA).encode()).hexdigest()[:8]
+        return f"{SCHEMA_DIGEST}+{extra}"
+
+    def _search_schema(self, conn) -> None:
+        """Create the search structures (idempotent) and index existing rows."""
+        for statement in self.SEARCH_SCHEMA:
+            conn.execute(statement)
+
+    def search_words(self, query: str, terms: list[str], where: str, args: list,
+                     limit: int, offset: int) -> list:  # pragma: no cover - dialects override
+        """Rows (id, title, title_en, lang, source, url, published, story_id, snippet, rank)
+        whose English text, original text or title hold the words; best first."""
+        raise NotImplementedError
+
+    def search_chars(self, terms: list[tuple[str, ...]], where: str, args: list, limit: int,
+                     offset: int) -> list:
+        """Rows (as :meth:`search_words`, snippet None) whose title or original text hold
+        every term (one of its variants, e.g. Simplified and Traditional) as a substring:
+        the LIKE path for Chinese; a dialect may use an index instead."""
+        one = "(a.title LIKE ? ESCAPE '\\' OR a.original_text LIKE ? ESCAPE '\\')"
+        conds = " AND ".join("(" + " OR ".join([one] * len(t)) + ")" for t in terms)
+        likes = [p for t in terms for v in t for p in (like_pattern(v),) * 2]
+        return self._query(f"SELECT {SEARCH_COLUMNS}, NULL AS snippet, 0 AS rank FROM articles a "
+                           f"WHERE {conds}{where} ORDER BY a.published DESC, a.id {self.BYTE_ORDER} "
+                           "LIMIT ? OFFSET ?", [*likes, *args, limit, offset])
+
     # -- plumbing -----------------------------------------------------------------
 
     def _exec(self, conn, sql: str, params=()):
@@ -142,21 +186,23 @@ class BaseStore:
     def _open_schema(self) -> None:
         """Create or migrate the schema in place (see newsflow/store/schema.py).
         Every task opens a store: look first, so the usual case takes no lock."""
+        want = self._schema_digest()
         with self._lock:
             version, digest = self._read_version(self._conn)
         self._check_version(version)
-        if digest != SCHEMA_DIGEST:
+        if digest != want:
             with self.transaction() as conn:
                 self._serialize(conn, SCHEMA_LOCK)
                 version, digest = self._read_version(conn)  # another worker may have done it
                 self._check_version(version)
-                if digest != SCHEMA_DIGEST:
+                if digest != want:
                     existing = {t.name: self._columns(conn, t.name) for t in TABLES}
                     for statement in plan_sync(existing, self.dialect):
                         conn.execute(statement)
+                    self._search_schema(conn)
                     self._exec(conn, "INSERT INTO meta (key, value) VALUES (?, ?), (?, ?) "
                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                               ("schema_version", str(SCHEMA_VERSION), "schema_digest", SCHEMA_DIGEST))
+                               ("schema_version", str(SCHEMA_VERSION), "schema_digest", want))
         self.schema_version = SCHEMA_VERSION
 
     # -- articles -----------------------------------------------------------------

@@ -199,7 +199,56 @@ META = Table(
     primary_key=("key",),
 )
 
-TABLES: tuple[Table, ...] = (ARTICLES, RUNS, CLAIMS, SENTENCE_CACHE, SOURCE_STATE, META)
+# -- stories (newsflow/stories.py; version 2) ------------------------------------------
+# One row per story. `entities` is the readable list (most named first); `entity_counts`,
+# `words`, `names` (feature -> weight, JSON), `title_rank` and `keys` are what
+# assignment needs to score the next article against the story without its members.
+STORIES = Table(
+    "stories",
+    (
+        Column("id", "text", null=False),
+        Column("title", "text", null=False, default="''"),
+        Column("first_seen", "text", null=False),
+        Column("last_seen", "text", null=False),
+        Column("languages", "json", null=False, default="'[]'"),
+        Column("sources", "json", null=False, default="'[]'"),
+        Column("entities", "json", null=False, default="'[]'"),
+        Column("entity_counts", "json", null=False, default="'{}'"),
+        Column("article_count", "int", null=False, default="0"),
+        Column("words", "json", null=False, default="'{}'"),
+        Column("names", "json", null=False, default="'{}'"),
+        Column("title_rank", "json", null=False, default="'[]'"),
+        Column("keys", "json", null=False, default="'[]'"),
+    ),
+    primary_key=("id",),
+    indexes=(Index("stories_last_seen", ("last_seen",)),),
+)
+
+# Retrieval keys (names and strongest words) -> story: an assignment loads only
+# the stories that share a key with its articles.
+STORY_KEYS = Table(
+    "story_keys",
+    (Column("key", "text", null=False), Column("story_id", "text", null=False)),
+    primary_key=("key", "story_id"),
+    indexes=(Index("story_keys_story", ("story_id",)),),
+)
+
+# Article -> story, with the signature of the evidence it was placed with (unchanged:
+# nothing to do) and the time used (publication time, else when it was first placed).
+STORY_MEMBERS = Table(
+    "story_members",
+    (
+        Column("article_id", "text", null=False),
+        Column("story_id", "text", null=False),
+        Column("signature", "text", null=False),
+        Column("seen_at", "text", null=False),
+    ),
+    primary_key=("article_id",),
+    indexes=(Index("story_members_story", ("story_id",)),),
+)
+
+TABLES: tuple[Table, ...] = (ARTICLES, RUNS, CLAIMS, SENTENCE_CACHE, SOURCE_STATE, META,
+                             STORIES, STORY_KEYS, STORY_MEMBERS)
 
 
 def table(name: str) -> Table:

@@ -118,6 +118,7 @@ def _templates() -> jinja2.Environment:
     env.filters["htmllang"] = lambda code: HTML_LANG.get(code or "", code or "")
     env.filters["when"] = _when
     env.filters["link"] = views.safe_link
+    env.filters["snippet"] = views.snippet_segments
     return env
 
 
@@ -189,7 +190,10 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
         title = {404: "Not found"}.get(exc.status_code, "Request failed")
-        return failure(request, exc.status_code, title, str(exc.detail or ""))
+        detail = str(exc.detail or "")
+        if exc.status_code == 404 and detail == "Not Found":  # no route: say which page
+            detail = f"there is no page at {request.url.path}"
+        return failure(request, exc.status_code, title, detail)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

@@ -206,17 +206,34 @@ def names(row) -> dict:
 
 
 def flag_list(parts: list[Part]) -> list[dict]:
-    """Every quality flag with the label of its part, in reading order."""
+    """The quality flags in reading order, one entry per flagged sentence (or part):
+    ``{"where", "anchor", "flags": [{"kind", "detail"}, ...]}``."""
     out = []
     for part in parts:
-        seen = list(part.part_flags)
-        for sentence in part.original:
-            seen += sentence.flags
-        for flag in seen:
-            s = flag.get("sentence", -1)
-            where = part.label + (f", sentence {int(s) + 1}" if isinstance(s, int) and s >= 0 else "")
-            out.append({"where": where, "anchor": f"p{part.index}", "kind": flag.get("kind", ""),
-                        "detail": flag.get("detail", "")})
+        groups = [(-1, part.part_flags)] if part.part_flags else []
+        groups += [(i, s.flags) for i, s in enumerate(part.original) if s.flags]
+        for i, flags in groups:
+            where = part.label + (f", sentence {i + 1}" if i >= 0 else "")
+            out.append({"where": where, "anchor": f"p{part.index}",
+                        "flags": [{"kind": f.get("kind", ""), "detail": f.get("detail", "")}
+                                  for f in flags]})
+    return out
+
+
+_MATCH = re.compile(r"\[([^\[\]]+)\]")
+
+
+def snippet_segments(snippet: str | None) -> list[tuple[str, bool]]:
+    """A search snippet as (text, is_match) pieces: newsflow.search puts the match in
+    ``[...]``; the template marks those pieces (and escapes all of them)."""
+    out, pos = [], 0
+    for m in _MATCH.finditer(snippet or ""):
+        if m.start() > pos:
+            out.append((snippet[pos : m.start()], False))
+        out.append((m.group(1), True))
+        pos = m.end()
+    if pos < len(snippet or ""):
+        out.append((snippet[pos:], False))
     return out
 
 

@@ -69,10 +69,18 @@ def expected_layout() -> dict:
             for t in TABLES}
 
 
+# The dialects' full-text search structures (a store's SEARCH_SCHEMA, not schema.TABLES):
+# FTS5 tables and their shadow tables, PostgreSQL's search and trigram indexes.
+SEARCH_PREFIXES = ("articles_fts", "articles_trgm", "articles_search_")
+
+
 def sqlite_layout(conn) -> dict:
-    """table -> (columns, primary key, {index: (columns, partial?)}) of a SQLite database."""
+    """table -> (columns, primary key, {index: (columns, partial?)}) of a SQLite database
+    (search structures left out: see SEARCH_PREFIXES)."""
     out = {}
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        if table.startswith(SEARCH_PREFIXES):
+            continue
         info = list(conn.execute(f"PRAGMA table_info({table})"))
         cols = [r[1] for r in info]
         pk = ",".join(r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5]))
@@ -107,6 +115,7 @@ def postgres_layout(conn) -> dict:
                 "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
                 "WHERE t.relname = %s AND NOT ix.indisprimary AND t.relnamespace = current_schema()::regnamespace "
                 "GROUP BY i.relname, ix.indpred", (table,)):
-            indexes[r["name"]] = (list(r["cols"]), r["partial"])
+            if not r["name"].startswith(SEARCH_PREFIXES):
+                indexes[r["name"]] = (list(r["cols"]), r["partial"])
         out[table] = (cols, pk, indexes)
     return out
