@@ -329,10 +329,11 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
         rows += [pipeline.base_row(a, "pending", ctx.run_id, reason) for a, reason in plan.pending]
         rows += [pipeline.base_row(a, "failed", ctx.run_id, reason) for a, reason in plan.failed]
     to_write = [pipeline.merge_for_write(r, stored.get(r.id)) for r in rows if pipeline.changed(r, stored.get(r.id))]
-    stories = _stories_hook(store, to_write, settings, res)
     with timed("store"):
         store.upsert_many(to_write + kept)
     res.written = len(to_write) + len(kept)
+    with timed("stories"):
+        stories = _stories_hook(store, to_write, settings, res)
     with timed("outputs"):
         try:
             write_article_files(ctx.output_dir, to_write)
@@ -353,8 +354,8 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
 
 
 def _stories_hook(store, rows: list[StoredArticle], settings: Settings, res: ChunkResult) -> list[dict]:
-    """``newsflow.stories.assign(store, rows, settings)`` when the stories module has it:
-    sets each row's story before it is stored; returns the stories it touched."""
+    """``newsflow.stories.assign(store, rows, settings)`` on the rows just stored (it sets
+    their ``story_id`` in the store); returns the stories it touched."""
     try:
         from newsflow.stories import assign
     except ImportError:
@@ -396,6 +397,7 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
     for it in intakes:
         _unchanged_into(builder, it.unchanged)
     in_progress = 0
+    stories: dict[str, dict] = {}
     for res in results:
         _unchanged_into(builder, res.unchanged)
         in_progress += res.in_progress
@@ -406,8 +408,8 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
             with open(res.ledger, encoding="utf-8") as fh:
                 for line in fh:
                     entry = json.loads(line)
-                    if "story" in entry:
-                        builder.report.stories_touched.append(entry["story"])
+                    if "story" in entry:  # a later chunk's count of the same story is newer
+                        stories[entry["story"]["id"]] = entry["story"]
                     else:
                         builder.add(entry)
     if in_progress:
@@ -417,6 +419,7 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
     with timed("recheck"):
         rechecked = _recheck(ctx, store, out_warnings)
     builder.report.rechecked = rechecked
+    builder.report.stories_touched = list(reversed(stories.values()))
     report = builder.finish(
         now_iso(), written=sum(r.written for r in results), source_errors=source_errors,
         stage_seconds=timed.into, warnings=out_warnings,
