@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -88,7 +89,7 @@ def parse_feed_items(source: SourceConfig, payload: Payload) -> list[FeedItem]:
     try:
         parsed = feedparser.parse(
             _CHAR_REF.sub(_valid_char_ref, payload.data),
-            response_headers=_headers(payload, charset),
+            response_headers={"content-type": f"application/xml; charset={charset}"},
             resolve_relative_uris=True,
             sanitize_html=True,
         )
@@ -101,7 +102,12 @@ def parse_feed_items(source: SourceConfig, payload: Payload) -> list[FeedItem]:
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = _one_line(problem) if problem else "no RSS or Atom feed found"
         raise SourceError(f"{where}: malformed feed: {reason}")
-    items = [_entry_item(source, entry) for entry in entries]
+    # Relative item links ("/politik/artikel.html") are made absolute against the feed's
+    # URL here, not by telling feedparser the URL: it would rewrite relative guids too,
+    # and with them the ids of stored articles.
+    base = payload.final_url or payload.location
+    base = base if fetch.is_url(base) else None
+    items = [_entry_item(source, entry, base) for entry in entries]
     articles = [item.article for item in items]
     if parsed.get("bozo") and problem:
         log.warning(
@@ -115,16 +121,6 @@ def parse_feed_items(source: SourceConfig, payload: Payload) -> list[FeedItem]:
                     f"{where}: entry could not be read: feed has errors ({_one_line(problem)})"
                 )
     return items
-
-
-def _headers(payload: Payload, charset: str) -> dict[str, str]:
-    """What feedparser is told: our charset, and the feed's URL so relative item links
-    ("/politik/artikel.html") become absolute ones that can be followed."""
-    headers = {"content-type": f"application/xml; charset={charset}"}
-    location = payload.final_url or payload.location
-    if fetch.is_url(location):
-        headers["content-location"] = location
-    return headers
 
 
 # feedparser's loose parser turns "&#xD800;" into a lone surrogate and then fails to encode
@@ -141,7 +137,7 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _entry_item(source: SourceConfig, entry) -> FeedItem:
+def _entry_item(source: SourceConfig, entry, base: str | None = None) -> FeedItem:
     title_detail = entry.get("title_detail") or {}
     title = entry.get("title") or ""
     if title_detail.get("type") in HTML_TYPES:
@@ -158,6 +154,8 @@ def _entry_item(source: SourceConfig, entry) -> FeedItem:
         is_html = detail.get("type", "text/html") in HTML_TYPES
     link = entry.get("link") or None
     key = entry.get("id") or link or _hash_key(title, body)
+    if link and base and not fetch.is_url(link):
+        link = urljoin(base, link)
     lang = entry.get("language") or None
     published = _entry_date(entry)
     updated = _entry_date(entry, ("updated_parsed",), warn=False)
