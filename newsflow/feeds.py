@@ -15,7 +15,8 @@ What is fetched when (also in README "Sources"):
   not fall back to the teaser), unless the feed marks it updated (its
   updated/published marker differs from the stored ``source_updated``) or the
   last attempt failed for a reason that may pass (a timeout, HTTP 5xx: the note
-  ends with :data:`RETRY_NOTE`); an updated item is asked for with the page's
+  ends with :data:`RETRY_NOTE`) at least :data:`RETRY_PAGE_AFTER_SECONDS` ago (or
+  the server's Retry-After); an updated item is asked for with the page's
   validators (If-None-Match / If-Modified-Since) and a 304 keeps the stored text;
 * a page that cannot be fetched, is disallowed by robots.txt, or yields less text
   than the feed leaves the item with the feed's text (or its stored full text) and
@@ -31,6 +32,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -51,7 +53,10 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 FOLLOW_BELOW_CHARS = 400
 SUMMARY_BELOW_CHARS = 1500
-RETRY_NOTE = "; tried again next run"
+RETRY_NOTE = "; tried again on a later run"
+# A page that failed for a reason that may pass is asked for again no sooner than this
+# (or the server's Retry-After, if longer): runs every ten minutes do not hammer it.
+RETRY_PAGE_AFTER_SECONDS = 3600.0
 
 
 @dataclass
@@ -97,7 +102,12 @@ def parse_feed_items(source: SourceConfig, payload: Payload) -> list[FeedItem]:
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = _one_line(problem) if problem else "no RSS or Atom feed found"
         raise SourceError(f"{where}: malformed feed: {reason}")
-    items = [_entry_item(source, entry) for entry in entries]
+    # Relative item links ("/politik/artikel.html") are made absolute against the feed's
+    # URL here, not by telling feedparser the URL: it would rewrite relative guids too,
+    # and with them the ids of stored articles.
+    base = payload.final_url or payload.location
+    base = base if fetch.is_url(base) else None
+    items = [_entry_item(source, entry, base) for entry in entries]
     articles = [item.article for item in items]
     if parsed.get("bozo") and problem:
         log.warning(
@@ -127,7 +137,7 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _entry_item(source: SourceConfig, entry) -> FeedItem:
+def _entry_item(source: SourceConfig, entry, base: str | None = None) -> FeedItem:
     title_detail = entry.get("title_detail") or {}
     title = entry.get("title") or ""
     if title_detail.get("type") in HTML_TYPES:
@@ -144,6 +154,8 @@ def _entry_item(source: SourceConfig, entry) -> FeedItem:
         is_html = detail.get("type", "text/html") in HTML_TYPES
     link = entry.get("link") or None
     key = entry.get("id") or link or _hash_key(title, body)
+    if link and base and not fetch.is_url(link):
+        link = urljoin(base, link)
     lang = entry.get("language") or None
     published = _entry_date(entry)
     updated = _entry_date(entry, ("updated_parsed",), warn=False)
@@ -219,12 +231,13 @@ class _Job:
 
 @dataclass
 class Followed:
-    """The outcome of following one item: the article to yield, and the page's
-    validators to keep (None: keep what was kept)."""
+    """The outcome of following one item: the article to yield, and the page's state
+    to keep (None: keep what was kept): ``{"validators": {etag, last_modified}}``,
+    plus ``"retry_at"`` (epoch seconds) after a failure that may pass."""
 
     article: RawArticle
     page_url: str | None = None
-    validators: dict | None = None
+    state: dict | None = None
 
 
 def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: bool,
@@ -233,7 +246,7 @@ def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: b
     text (already fetched, not updated), or the article of the page behind the link.
 
     ``stored`` maps ids to the store's rows; ``page_state`` maps page URLs to their
-    saved validators. Pages are fetched in threads, at most
+    saved state (see :class:`Followed`). Pages are fetched in threads, at most
     ``fetch.per_host_concurrency`` at once (the per-host limits in
     :mod:`newsflow.fetch` hold across sources too). Opens no store: the caller
     reads and writes state in its own thread (SQLite connections are per thread).
@@ -249,11 +262,15 @@ def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: b
                 pending.append(Followed(article))
                 continue
             row = stored.get(article.id)
-            if row is not None and not _needs_fetch(row, article):
+            state = page_state.get(article.url or "", {}) if row is not None else {}
+            if row is not None and not _needs_fetch(row, article, state):
                 pending.append(Followed(stored_article(article, row)))
                 continue
-            validators = page_state.get(article.url or "", {}) if row is not None else {}
-            pending.append(pool.submit(_follow, source, _Job(article, row, validators)))
+            # validators are good only for the version the store holds (not for one a dry
+            # run or a crashed run fetched and never stored)
+            same = (state.get("source_updated") or None) == (getattr(row, "source_updated", None) or None)
+            validators = (state.get("validators") or {}) if same else {}
+            pending.append(pool.submit(_follow_item, source, _Job(article, row, validators)))
         try:
             for entry in pending:
                 yield entry if isinstance(entry, Followed) else entry.result()
@@ -261,15 +278,15 @@ def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: b
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _needs_fetch(row, article: RawArticle) -> bool:
+def _needs_fetch(row, article: RawArticle, state: dict) -> bool:
     """A stored item is fetched again only when the feed marks it updated, when it was
     never followed (stored before, or with follow_links: never), or when the last
-    attempt failed for a reason that may pass."""
+    attempt failed for a reason that may pass and its retry time has come."""
     fetched_from = getattr(row, "fetched_from", None)
     note = getattr(row, "fetch_note", None)
     if not fetched_from and not note:
         return True
-    if note and note.endswith(RETRY_NOTE):
+    if note and note.endswith(RETRY_NOTE) and time.time() >= float(state.get("retry_at") or 0):
         return True
     return (getattr(row, "source_updated", None) or None) != (article.source_updated or None)
 
@@ -288,6 +305,14 @@ def stored_article(article: RawArticle, row) -> RawArticle:
     )
 
 
+def _follow_item(source: SourceConfig, job: _Job) -> Followed:
+    """:func:`_follow`, its page state marked with the item version it belongs to."""
+    followed = _follow(source, job)
+    if followed.state is not None:
+        followed.state = {**followed.state, "source_updated": job.article.source_updated}
+    return followed
+
+
 def _follow(source: SourceConfig, job: _Job) -> Followed:
     """Fetch and extract one item's page; never raises for the page's failures."""
     article, row = job.article, job.stored
@@ -299,13 +324,15 @@ def _follow(source: SourceConfig, job: _Job) -> Followed:
     except fetch.Disallowed as exc:
         return _fallback(article, row, f"full text not fetched: {_reason(exc, url)}")
     except TransientSourceError as exc:
-        return _fallback(article, row, f"full text unavailable: {_reason(exc, url)}{RETRY_NOTE}")
+        wait = max(RETRY_PAGE_AFTER_SECONDS, exc.retry_after or 0.0)
+        return _fallback(article, row, f"full text unavailable: {_reason(exc, url)}{RETRY_NOTE}",
+                         url, {"validators": job.validators, "retry_at": time.time() + wait})
     except SourceError as exc:
         return _fallback(article, row, f"full text unavailable: {_reason(exc, url)}")
     if payload.not_modified and row is not None:
         log.debug("%s: not modified (304); stored text kept", url)
         kept = replace(stored_article(article, row), fetch_note=getattr(row, "fetch_note", None))
-        return Followed(kept, url, payload.validators or job.validators)
+        return Followed(kept, url, {"validators": payload.validators or job.validators})
     page = payload.final_url or url
     if payload.not_modified:  # a 304 to a request without validators: a broken server
         return _fallback(article, row, "full text unavailable: HTTP 304 without a stored copy")
@@ -318,10 +345,11 @@ def _follow(source: SourceConfig, job: _Job) -> Followed:
         return _fallback(article, row, f"full text unavailable: {exc}")
     extracted = extract_article(text, url=page)
     if extracted is None or extracted.length == 0:
-        return _fallback(article, row, "extraction found no article", page, payload.validators)
+        return _fallback(article, row, "extraction found no article", url,
+                         {"validators": payload.validators})
     if extracted.length < feed_text_length(article):
-        return _fallback(article, row, "extraction found less text than the feed", page,
-                         payload.validators)
+        return _fallback(article, row, "extraction found less text than the feed", url,
+                         {"validators": payload.validators})
     full = replace(
         article,
         title=article.title or extracted.title,
@@ -333,18 +361,18 @@ def _follow(source: SourceConfig, job: _Job) -> Followed:
         fetched_from=page,
         fetch_note=None,
     )
-    return Followed(full, url, payload.validators)
+    return Followed(full, url, {"validators": payload.validators})
 
 
 def _fallback(article: RawArticle, row, note: str, page_url: str | None = None,
-              validators: dict | None = None) -> Followed:
+              state: dict | None = None) -> Followed:
     """The feed's own text with the reason; or the stored full text, when a re-fetch
     of an updated item fails (it must not regress to the teaser)."""
     if row is not None and getattr(row, "fetched_from", None) and getattr(row, "original_text", ""):
         kept = stored_article(article, row)
-        return Followed(replace(kept, fetch_note=f"update not fetched: {note}"), page_url, validators)
+        return Followed(replace(kept, fetch_note=f"update not fetched: {note}"), page_url, state)
     log.info("%s: %s; the feed's text is kept", article.url, note)
-    return Followed(replace(article, fetch_note=note, fetched_from=None), page_url, validators)
+    return Followed(replace(article, fetch_note=note, fetched_from=None), page_url, state)
 
 
 def _reason(exc: Exception, url: str) -> str:

@@ -3,6 +3,7 @@ against a loopback news site (tests/support/news_site.py)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -102,12 +103,24 @@ def test_teaser_feed_items_become_full_articles(site):
     assert printed.paragraphs[-1].startswith("Die Museumsleitung hofft")
 
 
+def test_boilerplate_inside_the_article_element_is_left_out(site):
+    articles = run(feed_source(site, "/feed-blog.rss", name="blog"), MemoryStore())
+    assert list(articles) == ["blog-1"]  # the guid as written: ids do not depend on the URL
+    blog = articles["blog-1"]
+    # the item's link was relative: followed against the feed's URL
+    assert blog.fetched_from == f"{site.base}/blog/bahn.html"
+    assert [p.split()[0] for p in blog.paragraphs] == ["Die", "Möglich", "Fahrgastverbände"]
+    for phrase in (*BOILERPLATE, "Newsletter", "Facebook", "WhatsApp", "Leave a Reply", "Bernd",
+                   "Kommentare", "Streik", "Loading", "weitersurfen"):
+        assert phrase not in blog.text, phrase
+
+
 def test_items_whose_page_fails_keep_the_feed_text_with_a_reason(site):
     articles = run(feed_source(site), MemoryStore())
     notes = {key: (a.fetch_note, a.fetched_from) for key, a in articles.items()}
     assert notes["de-4"] == ("full text not fetched: disallowed by robots.txt", None)
     assert notes["de-5"][0] == "full text unavailable: HTTP 404 Not Found"
-    assert notes["de-6"][0] == "full text unavailable: timed out after 1 s; tried again next run"
+    assert notes["de-6"][0] == "full text unavailable: timed out after 1 s; tried again on a later run"
     assert notes["de-7"][0].startswith("full text unavailable: redirect loop")
     assert notes["de-8"][0].startswith("full text unavailable: response too large")
     assert notes["de-9"][0] == "extraction found no article"
@@ -146,8 +159,9 @@ def test_changed_feed_fetches_only_new_updated_and_retryable_items(site):
     site.feed_version = 2  # one new item, the Radwege item marked updated
     second = run(feed_source(site), store)
     pages = sorted(p for p in site.paths() if p not in ("/robots.txt", "/feed.rss"))
-    # new item, updated item (answered 304: unchanged page), and the one that timed out
-    assert pages == ["/de/radwege-2.html", "/de/radwege.html", "/langsam.html"]
+    # the new item and the updated one (answered 304: unchanged page); the page that timed
+    # out an hour ago is not asked for again yet
+    assert pages == ["/de/radwege-2.html", "/de/radwege.html"]
     radwege_request = next(r for r in site.requests if r.path == "/de/radwege.html")
     assert radwege_request.headers.get("if-none-match") == '"de-radwege.html-v1"'
     assert site.statuses("/de/radwege.html") == [304]
@@ -158,6 +172,15 @@ def test_changed_feed_fetches_only_new_updated_and_retryable_items(site):
     # items not updated come with their stored text and cost no request
     assert second["de-2"].text == first_text(store, "de-2")
     assert second["de-4"].fetch_note == "full text not fetched: disallowed by robots.txt"
+    assert second["de-6"].fetch_note.endswith("; tried again on a later run")
+    # an hour later (the feed changed again): only the page that timed out is retried
+    slow = store.state[f"{site.base}/langsam.html"]
+    assert slow["retry_at"] > time.time() + 3500
+    slow["retry_at"] = time.time() - 1
+    site.clear()
+    site.feed_version = 3
+    run(feed_source(site), store)
+    assert [p for p in site.paths() if p not in ("/robots.txt", "/feed.rss")] == ["/langsam.html"]
 
 
 def first_text(store: MemoryStore, key: str) -> str:
@@ -238,9 +261,36 @@ def test_incremental_with_the_real_store(site, tmp_path):
         assert [p for p in site.paths() if p not in ("/feed.rss", "/robots.txt")] == []
     # a run that died after reading the feed but before storing: no conditional request
     with Store(tmp_path / "other.db") as empty:
-        empty.put_source_state("zeitung", {"url": source.url, "validators": {"etag": '"rss-v1"'},
-                                           "ids": [a.id for a in first]})
+        empty.put_source_state("zeitung", store_state := {
+            "url": source.url, "validators": {"etag": '"rss-v1"'},
+            "items": {a.id: a.source_updated for a in first}})
         site.clear()
         fetch.begin_run()
         assert len(list(read_source(source, None, empty))) == 11
         assert "if-none-match" not in site.requests[1].headers and site.statuses("/feed.rss") == [200]
+    assert store_state["items"]
+
+
+def test_dry_run_reads_state_but_writes_none(site):
+    store = MemoryStore()
+    fetch.begin_run()
+    articles = list(read_source(feed_source(site), None, store, save_state=False))
+    assert len(articles) == 11 and store.state == {}
+    # a later real run is not fooled into a 304 by what the dry run saw
+    run(feed_source(site), store)
+    assert site.statuses("/feed.rss") == [200, 200]
+
+
+def test_feed_marking_items_updated_is_not_answered_from_old_validators(site):
+    """Validators saved for an answer whose updated items were never stored (a crash, a
+    dry run on another store) are not sent: the updates would be lost behind a 304."""
+    store = MemoryStore()
+    run(feed_source(site), store)
+    radwege = next(r for r in store.rows.values() if r.title.startswith("Stadtrat"))
+    radwege.source_updated = "2026-01-01T00:00:00+00:00"  # the store holds an older version
+    site.clear()
+    second = run(feed_source(site), store)
+    assert site.statuses("/feed.rss") == [200]  # asked unconditionally
+    assert "if-none-match" not in next(r for r in site.requests if r.path == "/feed.rss").headers
+    assert site.statuses("/de/radwege.html") == [200]  # the page too: its validators were for v1
+    assert second["de-1"].fetched_from == f"{site.base}/de/radwege.html"

@@ -210,7 +210,7 @@ def test_bad_files_are_refused_and_installed_ones_untouched(
     assert not (tmp_path / "evil.txt").exists()
 
 
-def test_folder_install_is_all_or_nothing(de_file, home, tmp_path, tiny_package_files):
+def test_folder_install_is_all_or_nothing(home, tmp_path, tiny_package_files):
     folder = tmp_path / "mixed"
     folder.mkdir()
     shutil.copy(tiny_package_files / "translate-zh_en-1_0.argosmodel", folder)
@@ -220,7 +220,7 @@ def test_folder_install_is_all_or_nothing(de_file, home, tmp_path, tiny_package_
     assert list_installed(home) == []
 
 
-def test_folder_with_two_packages_for_one_pair(de_file, tmp_path, home):
+def test_folder_with_two_packages_for_one_pair(tmp_path, home):
     folder = tmp_path / "dup"
     build_package(folder, "de", version="1.0")
     build_package(folder, "de", version="2.0", seed=3)

@@ -40,6 +40,7 @@ ARTICLES = {
     "/zh/gb18030.html": ("zh-gb18030-header.html", "gb18030", "text/html; charset=GB18030"),
     "/zh/big5.html": ("zh-big5-meta.html", "big5", "text/html"),
     "/private/geheim.html": ("de-radwege.html", "utf-8", "text/html; charset=utf-8"),
+    "/blog/bahn.html": ("de-inside.html", "utf-8", "text/html; charset=utf-8"),
 }
 
 LAST_MODIFIED = formatdate(1773300000, usegmt=True)
@@ -227,6 +228,13 @@ class _Handler(BaseHTTPRequestHandler):
                     "</content:encoded></item>")
             body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
                     'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>'
+                    f"{item}</channel></rss>").encode()
+            return self._send(200, body, "application/rss+xml")
+        if path == "/feed-blog.rss":  # a blog whose boilerplate sits inside <article>
+            item = ("<item><guid>blog-1</guid><title>Bahn kündigt neue Verbindungen an</title>"
+                    "<link>/blog/bahn.html</link>"  # relative: resolved against the feed's URL
+                    "<description>Mehr Direktzüge ab Dezember [&#8230;]</description></item>")
+            body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>b</title>'
                     f"{item}</channel></rss>").encode()
             return self._send(200, body, "application/rss+xml")
         if path == "/feed.atom":
