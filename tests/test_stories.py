@@ -183,6 +183,11 @@ def test_rerun_is_idempotent_and_a_changed_article_moves(store):
     before = stories.list_stories(store, limit=1000)
     assert stories.assign(store, rows, settings()) == []  # nothing changed: nothing touched
     assert stories.list_stories(store, limit=1000) == before
+    # a writer that stored a row without its story_id: the same story, the column repaired
+    store.upsert_many([rows[0]])
+    assert store.get(rows[0].id).story_id is None
+    assert stories.assign(store, [rows[0]], settings()) == []
+    assert store.get(rows[0].id).story_id == story_of(store)[rows[0].id]
     # one Tunxi report is rewritten into a Sichuan earthquake report: it moves
     placed = story_of(store)
     quake = [r for r in rows if r.id == "daily-b-024"][0]
@@ -237,6 +242,10 @@ def test_list_stories_filters_newest_first(store):
                for s in found for a in s["articles"])
     lavrov = stories.list_stories(store, entity="lavrov")
     assert lavrov and all("lavrov" in s["entities"] for s in lavrov)
+    assert [s["id"] for s in stories.list_stories(store, entity="Wang Yi")] == \
+        [s["id"] for s in stories.list_stories(store, entity="wang_yi")] != []
+    assert stories.list_stories(store, entity="lavro") == []  # whole names, not parts
+    assert stories.list_stories(store, entity="lavrov_%") == []
     assert all("zt" in s["languages"] for s in stories.list_stories(store, lang="zt"))
     assert stories.list_stories(store, since="2026-03-12T00:00:00+00:00")
     assert stories.list_stories(store, since="2099-01-01") == []
