@@ -2,6 +2,10 @@
 a history across runs): a Markdown summary, a table of name problems, a table
 of pending articles and a link to the report file.
 
+Every table is capped (:data:`ROWS` rows, then "... and M more in the report",
+naming the report file): Prefect drops events over 1.5 MB, and a backlog's tables
+would pass that.
+
 Everything from sources is escaped (the Prefect UI renders Markdown in the summary
 and in table cells): the summary comes escaped from ``report_markdown``, table
 cells go through :func:`newsflow.markdown.escape_markdown` here."""
@@ -17,6 +21,11 @@ SUMMARY_KEY = "newsflow-run-summary"
 NAME_PROBLEMS_KEY = "newsflow-name-problems"
 PENDING_KEY = "newsflow-pending-articles"
 REPORT_LINK_KEY = "newsflow-report"
+ROWS = 50
+
+
+def _more(n: int, report_path: str | None) -> str:
+    return f"and {n} more in the report ({report_path or 'not written'})"
 
 
 def _cells(rows: list[dict]) -> list[dict]:
@@ -24,21 +33,26 @@ def _cells(rows: list[dict]) -> list[dict]:
     return [{k: escape_markdown(v, inline=True) for k, v in row.items()} for row in rows]
 
 
-def publish(report: RunReport, report_path: str | None) -> None:
+def publish(report: RunReport, report_path: str | None, rows: int = ROWS) -> None:
+    report = report.capped(rows)
     create_markdown_artifact(
         key=SUMMARY_KEY,
-        markdown=report_markdown(report),
+        markdown=report_markdown(report, report_path),
         description=f"newsflow run {report.run_id}: {report.articles_in} articles",
     )
     problems = [
         {k: p[k] for k in ("article", "title", "entity", "status", "found", "fixed_to")}
         for p in report.name_problems
     ]
+    more = report.omitted.get("name_problems", 0)
+    if more:
+        problems.append({"article": "...", "title": _more(more, report_path), "entity": "", "status": "",
+                         "found": "", "fixed_to": ""})
     create_table_artifact(
         key=NAME_PROBLEMS_KEY,
         table=_cells(problems) or [{"article": "", "title": "", "entity": "", "status": "none", "found": "",
                             "fixed_to": ""}],
-        description=f"{len(problems)} name problems (wrong spellings fixed, missing names)",
+        description=f"{len(report.name_problems) + more} name problems (wrong spellings fixed, missing names)",
     )
     pending = [
         {"article": p["id"], "lang": p["lang"], "title": p["title"], "reason": p["reason"]}
@@ -47,10 +61,15 @@ def publish(report: RunReport, report_path: str | None) -> None:
         {"article": f["id"], "lang": f["lang"], "title": f["title"], "reason": "FAILED: " + f["reason"]}
         for f in report.failed
     ]
+    more = report.omitted.get("pending", 0) + report.omitted.get("failed", 0)
+    if more:
+        pending.append({"article": "...", "lang": "", "title": _more(more, report_path), "reason": ""})
+    n_pending = report.by_status.get("pending", 0)
+    n_failed = report.by_status.get("failed", 0)
     create_table_artifact(
         key=PENDING_KEY,
         table=_cells(pending) or [{"article": "", "lang": "", "title": "", "reason": "none pending"}],
-        description=f"{len(report.pending)} pending and {len(report.failed)} failed articles",
+        description=f"{n_pending} pending and {n_failed} failed articles",
     )
     if report_path:
         create_link_artifact(

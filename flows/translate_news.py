@@ -1,18 +1,18 @@
-"""The `translate-news` flow: wiring only. Each task does one thing so it can
-retry on its own; all logic lives in `newsflow` and `translators`.
+"""The `translate-news` flow: wiring only. The stages are plain functions in
+:mod:`newsflow.run` (tested without Prefect); here they become tasks with retries,
+artifacts and the run's state.
 
-Work is batched into a few tasks per run (one per source to fetch and parse,
-one per language batch to translate): Prefect costs ~7 ms per task and ~1 s
-per flow run, so per-sentence or per-article tasks would eat the engine's
-speed. Tasks take settings (picklable) and open the store themselves, so the
-same flow runs on threads or on Dask workers in other processes.
+Tasks get a small context, source configs and spool paths, and return counts:
+no parameter, result, state message or artifact grows with the backlog (articles
+wait on disk in the run's spool between intake and their chunk). Chunks run one
+after the other (each is committed before the next); with Dask, up to
+``task_runner.n_workers`` at a time, each worker keeping its model loaded.
 """
 
 from __future__ import annotations
 
-import time
+from contextlib import nullcontext
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -22,15 +22,12 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
-from newsflow import pipeline
-from newsflow.article import Article, RawArticle
+from newsflow import run
 from newsflow.config import Settings, SourceConfig, load_settings
-from newsflow.errors import NewsflowError, TransientSourceError
-from newsflow.report import build_report, missing_article_files, write_article_files, write_report
-from newsflow.sources import Payload, load_source, parse_payloads
-from newsflow.store import StoredArticle, open_store
-from translators.engine import EngineOptions, get_engine
-from translators.packages import list_installed, packages_dir
+from newsflow.errors import TransientSourceError
+from newsflow.report import RunReport
+from newsflow.store import open_store
+from newsflow.work import LeaseKeeper
 
 
 class RunParameters(BaseModel):
@@ -42,10 +39,7 @@ class RunParameters(BaseModel):
         default=None, description="Languages to translate (default: config 'languages')"
     )
     glossary: str | None = Field(default=None, description="Glossary file (default: config 'glossary')")
-    dry_run: bool = Field(default=False, description="Fetch, detect and plan, but store and write nothing")
-
-
-# -- tasks ------------------------------------------------------------------
+    dry_run: bool = Field(default=False, description="Fetch, detect and plan; load no model, store and write nothing")
 
 
 def only_transient(task, task_run, state) -> bool:
@@ -60,116 +54,45 @@ def only_transient(task, task_run, state) -> bool:
     return False
 
 
+def _store(settings: Settings, read_only: bool = False):
+    """The run's store; a dry run on a database that does not exist yet opens none."""
+    if read_only and not settings.database_url and not settings.resolve(settings.database).exists():
+        return nullcontext(None)
+    return open_store(settings)
+
+
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def start_run(ctx: run.RunContext) -> list[str]:
+    with open_store(ctx.settings) as store:
+        return run.start(ctx, store)
+
+
 @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
-      retry_condition_fn=only_transient, cache_policy=NO_CACHE, task_run_name="fetch-{source.name}")
-def fetch_source(source: SourceConfig, base_dir: Path) -> list[Payload]:
-    return load_source(source, base_dir)
+      retry_condition_fn=only_transient, cache_policy=NO_CACHE, task_run_name="intake-{source.name}")
+def intake_source(ctx: run.RunContext, source: SourceConfig) -> run.Intake:
+    with _store(ctx.settings, read_only=ctx.dry_run) as store:
+        return run.intake(ctx, source, store, run.installed_packages(ctx.settings))
 
 
-@task(cache_policy=NO_CACHE, task_run_name="parse-{source.name}")
-def parse_source(source: SourceConfig, payloads: list[Payload]) -> list[RawArticle]:
-    return parse_payloads(source, payloads)
-
-
-@task(cache_policy=NO_CACHE)
-def clean_articles(raws: list[RawArticle]) -> list[Article]:
-    return pipeline.clean_articles(raws)
+@task(cache_policy=NO_CACHE, task_run_name="chunk-{index}")
+def process_chunk(ctx: run.RunContext, paths: list[str], index: int) -> run.ChunkResult:
+    with open_store(ctx.settings) as store:
+        return run.process_chunk(ctx, paths, store)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def load_state(settings: Settings, articles: list[Article]):
-    """What the store holds for these articles, and the installed models."""
-    models = packages_dir(settings.resolve(settings.models_dir) if settings.models_dir else None)
-    with open_store(settings) as store:
-        stored = store.get_many(a.id for a in articles)
-    return stored, list_installed(models)
-
-
-@task(cache_policy=NO_CACHE)
-def detect_languages(articles: list[Article], stored, installed, languages: list[str]):
-    return pipeline.detect_languages(articles, stored, installed, languages)
-
-
-@task(cache_policy=NO_CACHE)
-def plan_work(articles: list[Article], stored, installed, languages: list[str]):
-    return pipeline.plan_work(articles, stored, installed, languages)
+def finish_run(ctx: run.RunContext, intakes, results, started_at: str, source_errors: list[dict],
+               stage_seconds: dict[str, float], warnings: list[str]) -> dict:
+    with open_store(ctx.settings) as store:
+        report, path = run.finish(ctx, store, intakes, results, started_at=started_at,
+                                  source_errors=source_errors, stage_seconds=stage_seconds, warnings=warnings)
+    return run.summary_of(report, path)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def claim_work(settings: Settings, plan: pipeline.WorkPlan, run_id: str):
-    """Take the planned articles no other live run is processing (atomic in the store)."""
-    with open_store(settings) as store:
-        owned = store.claim(plan.article_ids(), run_id)
-    return plan.only(owned), [i for i in plan.article_ids() if i not in owned]
-
-
-@task(retries=1, cache_policy=NO_CACHE, task_run_name="translate-{route.key}-{batch}")
-def translate_batch(settings: Settings, route: pipeline.Route, articles: list[Article], batch: int,
-                    use_cache: bool) -> list[pipeline.Translated]:
-    # The engine is loaded once per process (per Dask worker) and kept.
-    engine = get_engine(route.package, EngineOptions.from_config(settings.translation))
-    if not use_cache:
-        return pipeline.translate_group(route, articles, engine)
-    with open_store(settings) as store:
-        return pipeline.translate_group(route, articles, engine, cache=store.sentence_cache())
-
-
-@task(cache_policy=NO_CACHE)
-def check_names(glossary, translated: list[pipeline.Translated], passthrough: list[Article],
-                run_id: str) -> list[StoredArticle]:
-    rows = []
-    for t in translated:
-        names = pipeline.apply_names(glossary, t.article.lang, t.article, t.title_en, t.paragraphs_en)
-        rows.append(pipeline.translated_row(t, names, run_id))
-    for art in passthrough:
-        names = pipeline.apply_names(glossary, "en", art, art.title, art.paragraphs)
-        rows.append(pipeline.passthrough_row(art, names, run_id))
-    return rows
-
-
-@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def store_results(settings: Settings, rows: list[StoredArticle],
-                  stored: dict[str, StoredArticle]) -> list[StoredArticle]:
-    """Write only rows whose outcome changed (one transaction); returns them."""
-    to_write = [pipeline.merge_for_write(r, stored.get(r.id))
-                for r in rows if pipeline.changed(r, stored.get(r.id))]
-    with open_store(settings) as store:
-        store.upsert_many(to_write)
-    return to_write
-
-
-@task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def write_outputs(output_dir: Path, rows: list[StoredArticle]) -> int:
-    return write_article_files(output_dir, rows)
-
-
-@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def record_run(settings: Settings, run_id: str, state: str | None = None, summary: dict | None = None,
-               release: bool = False) -> None:
-    with open_store(settings) as store:
-        if release:
-            store.release(run_id)
-        if state is None:
-            store.start_run(run_id)
-        else:
-            store.finish_run(run_id, state, summary or {})
-
-
-# -- the flow ---------------------------------------------------------------
-
-
-class _Stages:
-    """Wall time per stage, for the report."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def __call__(self, stage: str, fn, *args, **kwargs):
-        t0 = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+def abort_run(ctx: run.RunContext) -> None:
+    with open_store(ctx.settings) as store:
+        run.abort(ctx, store)
 
 
 def _selected_sources(settings: Settings, names: list[str] | None) -> list[SourceConfig]:
@@ -178,9 +101,25 @@ def _selected_sources(settings: Settings, names: list[str] | None) -> list[Sourc
     return [s for s in settings.sources if s.enabled]
 
 
-def _batches(articles: list[Article], count: int) -> list[list[Article]]:
-    count = max(1, min(count, len(articles)))
-    return [articles[i::count] for i in range(count)]
+def _chunk_results(ctx: run.RunContext, work: list[list[str]], logger) -> list[run.ChunkResult]:
+    """Chunks in order, ``window`` at a time (1 on threads: one chunk committed before the next)."""
+    cfg = ctx.settings.task_runner
+    window = cfg.n_workers if cfg.kind == "dask" else 1
+    results, pending = [], []
+    for index, paths in enumerate(work, 1):
+        pending.append((index, process_chunk.submit(ctx, paths, index)))
+        while len(pending) >= window or (index == len(work) and pending):
+            i, future = pending.pop(0)
+            try:
+                res = future.result()
+            except Exception as exc:  # its articles stay as they were; the next run does them
+                logger.error("chunk %d/%d failed: %s", i, len(work), exc)
+                results.append(run.ChunkResult(warnings=[f"chunk {i} failed: {exc} (the next run retries it)"]))
+                continue
+            results.append(res)
+            logger.info("chunk %d/%d done: %d articles, %d written, %d sentences translated, %d from cache",
+                        i, len(work), res.articles, res.written, res.translated_sentences, res.cached_sentences)
+    return results
 
 
 # The runner a deployment loaded from this entrypoint uses (prefect.yaml's process
@@ -193,114 +132,56 @@ def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the
     from prefect.runtime import flow_run
 
     from flows.artifacts import publish
-    from newsflow.names import load_glossary
 
     logger = get_run_logger()
     started = datetime.now(UTC)
     run_id = str(flow_run.id or started.strftime("%Y%m%dT%H%M%SZ"))
     settings = load_settings(params.config_path)
-    glossary_path = params.glossary or settings.glossary
-    glossary = load_glossary(settings.resolve(glossary_path)) if glossary_path else None
-    write = not params.dry_run
-    timed = _Stages()
-    # Collections of articles go to tasks inside quote(): otherwise Prefect walks every
-    # element of every parameter looking for futures (~0.7 s a run for 56 articles, measured
-    # with bench/throughput.py). Tasks get the plain values; nothing here passes futures.
-
-    # Fetch all sources concurrently; a source that still fails after its
-    # retries is reported and the run goes on with the others.
-    t0 = time.perf_counter()
-    fetches = [(s, fetch_source.submit(s, settings.base_dir)) for s in _selected_sources(settings, params.sources)]
-    raws: list[RawArticle] = []
-    source_errors: list[dict] = []
-    for source, future in fetches:
-        future.wait()
-        try:
-            raws.extend(parse_source(source, quote(future.result())))
-        except Exception as exc:  # a broken source never stops the others
-            logger.warning("source %s failed: %s", source.name, exc)
-            source_errors.append({"source": source.name, "error": str(exc) or type(exc).__name__})
-    timed.seconds["fetch+parse"] = time.perf_counter() - t0
-
-    languages = params.languages or settings.languages
-    articles = timed("clean", clean_articles, quote(raws))
-    report = None
-    if write:
-        record_run(settings, run_id)
+    ctx = run.make_context(settings, run_id, languages=params.languages, glossary=params.glossary,
+                           dry_run=params.dry_run)
+    seconds: dict[str, float] = {}
+    warnings: list[str] = []
+    summary = None
+    if not ctx.dry_run:
+        crashed = start_run(ctx)
+        if crashed:
+            warnings.append(f"{len(crashed)} earlier runs had died while running; marked crashed")
     try:
-        stored, installed = timed("plan", load_state, settings, quote(articles))
-        articles = timed("detect", detect_languages, quote(articles), quote(stored), installed, languages)
-        plan = timed("plan", plan_work, quote(articles), quote(stored), installed, languages)
-        in_progress: list[str] = []
-        if write:
-            plan, in_progress = timed("claim", claim_work, settings, quote(plan), run_id)
-        logger.info("%d articles: %d unchanged, %d to translate, %d to pass through, %d pending, %d failed, "
-                    "%d left to another run", len(articles), len(plan.unchanged), plan.to_translate,
-                    len(plan.passthrough), len(plan.pending), len(plan.failed), len(in_progress))
-
-        rows: list[StoredArticle] = []
-        translated: list[pipeline.Translated] = []
-        use_cache = write and settings.translation.sentence_cache
-        fan_out = settings.task_runner.n_workers if settings.task_runner.kind == "dask" else 1
-        local = settings.task_runner.kind == "threads"  # a quote() reaches Dask workers as a tuple
-        t0 = time.perf_counter()
-        jobs = [(route, part, translate_batch.submit(settings, route, quote(part) if local else part, i, use_cache))
-                for route, group in plan.translate.values()
-                for i, part in enumerate(_batches(group, fan_out))]
-        for route, part, future in jobs:
-            try:
-                translated += future.result()
-            except Exception as exc:  # a broken model: keep the articles, retry next run
-                logger.error("translation %s failed: %s", route.key, exc)
-                rows += [pipeline.base_row(a, "failed", run_id, f"translation failed: {exc}") for a in part]
-        timed.seconds["translate"] = time.perf_counter() - t0
-
-        rows += timed("names", check_names, glossary, quote(translated), quote(plan.passthrough), run_id)
-        rows += [pipeline.base_row(a, "pending", run_id, reason) for a, reason in plan.pending]
-        rows += [pipeline.base_row(a, "failed", run_id, reason) for a, reason in plan.failed]
-        written: list[StoredArticle] = []
-        output_warnings: list[str] = []
-        output_dir = settings.resolve(settings.output_dir)
-        if write:
-            written = timed("store", store_results, settings, quote(rows), quote(stored))
-            # The store is the source of truth: files an earlier run could not write (killed,
-            # read-only folder) are written now, and a folder that refuses them is reported
-            # without failing the run (the next run writes them).
-            done = {r.id for r in written} | set(in_progress)
-            repair = missing_article_files(output_dir, [r for i, r in stored.items() if i not in done])
-            try:
-                timed("outputs", write_outputs, output_dir, quote(written + repair))
-            except Exception as exc:
-                logger.error("output files not written: %s", exc)
-                output_warnings.append(f"output files not written: {exc} (the next run writes them)")
-        report = build_report(run_id, started.isoformat(timespec="seconds"),
-                              datetime.now(UTC).isoformat(timespec="seconds"),
-                              rows + [stored[a.id] for a in plan.unchanged], len(plan.unchanged),
-                              len(written), source_errors, timed.seconds,
-                              _warnings(plan, in_progress) + output_warnings)
-        report_path = None
-        if write:
-            try:
-                report_path = write_report(output_dir, report)
-            except NewsflowError as exc:
-                logger.error("%s", exc)
-                report.warnings.append(str(exc))
-        publish(report, str(report_path.resolve()) if report_path else None)
+        keeper = nullcontext() if ctx.dry_run else LeaseKeeper(lambda: open_store(settings), run_id,
+                                                               settings.run.lease_seconds)
+        with keeper:
+            t0 = datetime.now(UTC)
+            futures = [(s, intake_source.submit(ctx, s)) for s in _selected_sources(settings, params.sources)]
+            intakes, source_errors = [], []
+            for source, future in futures:
+                try:
+                    intakes.append(future.result())
+                except Exception as exc:  # a broken source never stops the others
+                    logger.warning("source %s failed: %s", source.name, exc)
+                    source_errors.append({"source": source.name, "error": str(exc) or type(exc).__name__})
+            seconds["intake"] = (datetime.now(UTC) - t0).total_seconds()
+            if ctx.dry_run:
+                report = run.finish_dry(ctx, intakes, started_at=started.isoformat(timespec="seconds"),
+                                        source_errors=source_errors, stage_seconds=seconds)
+                summary = run.summary_of(report, None)
+            else:
+                work = run.chunks(intakes, ctx.chunk_articles)
+                logger.info("%d articles: %d unchanged, %d to process in %d chunks",
+                            sum(i.articles for i in intakes),
+                            sum(n for i in intakes for by in i.unchanged.values() for n in by.values()),
+                            sum(n for i in intakes for _, n in i.files), len(work))
+                results = _chunk_results(ctx, work, logger)
+                summary = finish_run(ctx, quote(intakes), quote(results), started.isoformat(timespec="seconds"),
+                                     source_errors, seconds, warnings)
+        publish(RunReport.from_dict(summary).capped(), summary.get("report_path"))
     finally:
-        if write:  # always give the claims back, even when the run crashed
-            record_run(settings, run_id, report.state if report else "crashed",
-                       quote(report.to_dict() if report else {}), release=True)
+        if summary is None and not ctx.dry_run:  # crashed: the row says so, the claims go back
+            abort_run(ctx)
 
-    summary = report.to_dict()
+    report = RunReport.from_dict(summary)
     if report.state == "failed":
-        return Failed(message=f"nothing could be processed: {len(source_errors)} sources failed", data=summary)
-    return Completed(message=f"{report.articles_in} articles, {len(report.failed)} failed, "
-                             f"{len(source_errors)} sources failed", data=summary)
+        return Failed(message=f"nothing could be processed: {len(report.source_errors)} sources failed",
+                      data=summary)
+    return Completed(message=f"{report.articles_in} articles, {report.by_status.get('failed', 0)} failed, "
+                             f"{len(report.source_errors)} sources failed", data=summary)
 
-
-def _warnings(plan: pipeline.WorkPlan, in_progress: list[str]) -> list[str]:
-    out = [f"{a.id} ({a.title!r}) appeared more than once in its source; the first copy was used"
-           for a in plan.duplicates]
-    if in_progress:
-        out.append(f"{len(in_progress)} articles left to another run that is processing them")
-    return out

@@ -285,7 +285,9 @@ def ensure_models(settings: Settings, languages: list[str]) -> list[str]:
 def run(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
     glossary: Annotated[Path | None, typer.Option(help="Glossary file (default: config 'glossary').")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: store and write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=(
+        "Fetch, clean, detect and plan, then say what a run would do: no model is loaded, "
+        "nothing translated, stored or written."))] = False,
     install_models: Annotated[bool, typer.Option(help="Install missing models from the Argos index first.")] = True,
 ) -> None:
     """Run the translate-news flow once over the configured sources."""
@@ -297,7 +299,7 @@ def run(
     gpath = glossary or settings.glossary
     if gpath:
         load_glossary(settings.resolve(gpath))  # fail early, in one line
-    if install_models:
+    if install_models and not dry_run:
         for line in ensure_models(settings, settings.languages):
             err.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
 
@@ -395,15 +397,36 @@ def _print_summary(summary: dict) -> None:
         return
     counts = summary.get("by_status", {})
     parts = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("translated", "passed-through", "pending", "failed"))
-    out.print(f"{summary.get('articles_in', 0)} articles: {parts} "
-              f"({summary.get('unchanged', 0)} unchanged, {summary.get('written', 0)} written)")
+    if summary.get("dry_run"):
+        plan = summary.get("plan") or {}
+        out.print(f"dry run: {summary.get('articles_in', 0)} articles ({summary.get('unchanged', 0)} unchanged); "
+                  "nothing was translated, stored or written", highlight=False)
+        for w in plan.get("work", []):
+            if w["action"] != "unchanged":
+                sentences = f", {w['sentences']} sentences" if w["sentences"] else ""
+                out.print(f"  {w['lang']}: {w['articles']} articles{sentences}: {w['action']}", highlight=False)
+        for reason, n in plan.get("pending_reasons", {}).items():
+            out.print(f"  {n} would stay pending: {reason}", highlight=False)
+        for reason, n in plan.get("failed_reasons", {}).items():
+            out.print(f"  {n} would fail: {reason}", highlight=False)
+    else:
+        sentences = summary.get("sentences") or {}
+        out.print(f"{summary.get('articles_in', 0)} articles: {parts} "
+                  f"({summary.get('unchanged', 0)} unchanged, {summary.get('written', 0)} written; "
+                  f"sentences: {sentences.get('translated', 0)} translated, "
+                  f"{sentences.get('from_cache', 0)} from cache)", highlight=False)
+        kept = len(summary.get("retranslate_failed", [])) + summary.get("omitted", {}).get("retranslate_failed", 0)
+        if kept:
+            out.print(f"{kept} re-translations failed, previous kept (retried next run)", highlight=False)
     for e in summary.get("source_errors", []):
         out.print(f"source {e['source']} failed: {e['error']}", highlight=False)
     for warning in summary.get("warnings", []):
         err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
-    if summary.get("pending"):
-        out.print(f"{len(summary['pending'])} pending: " +
+    if summary.get("pending") and not summary.get("dry_run"):
+        out.print(f"{counts.get('pending', 0)} pending: " +
                   "; ".join(sorted({p['reason'] for p in summary['pending']})), highlight=False)
+    if summary.get("report_path"):
+        out.print(f"report: {summary['report_path']}", highlight=False)
 
 
 # --- stories and search (issue 15) -------------------------------------------

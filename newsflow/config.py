@@ -166,6 +166,24 @@ class TaskRunnerConfig(_Strict):
     n_workers: int = Field(default=2, ge=1)
 
 
+class RunConfig(_Strict):
+    """How a run walks its backlog (``newsflow/run.py``).
+
+    ``chunk_articles``: after planning, work goes in chunks of this many articles; each
+    chunk is translated (one engine call per language), checked, stored and written
+    before the next starts, so a killed run keeps every finished chunk and memory
+    depends on this number, not on the backlog. 200 articles of ~9 sentences are
+    ~1,800 sentences: enough for full engine batches, small enough to lose little.
+    ``spool_dir``: where planned work waits for its chunk (default: ``spool`` next to
+    the SQLite database); with Dask workers on other machines, a folder they share.
+    ``lease_seconds``: how long a claim holds without renewal (renewed while alive).
+    """
+
+    chunk_articles: int = Field(default=200, ge=1)
+    spool_dir: Path | None = None
+    lease_seconds: float = Field(default=3600, gt=0)
+
+
 class StoriesConfig(_Strict):
     # an article joins a story only within this many hours of the story's first/last article
     window_hours: float = Field(default=72, gt=0, le=24 * 60)
@@ -192,6 +210,7 @@ class Settings(_Strict):
     output_dir: Path = Path("output")
     schedule: Schedule | None = None
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     stories: StoriesConfig = Field(default_factory=StoriesConfig)
     web: WebConfig = Field(default_factory=WebConfig)

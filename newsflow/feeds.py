@@ -266,8 +266,11 @@ def complete_items(source: SourceConfig, items: Iterable[FeedItem], *, remote: b
             if row is not None and not _needs_fetch(row, article, state):
                 pending.append(Followed(stored_article(article, row)))
                 continue
-            validators = state.get("validators") or {}
-            pending.append(pool.submit(_follow, source, _Job(article, row, validators)))
+            # validators are good only for the version the store holds (not for one a dry
+            # run or a crashed run fetched and never stored)
+            same = (state.get("source_updated") or None) == (getattr(row, "source_updated", None) or None)
+            validators = (state.get("validators") or {}) if same else {}
+            pending.append(pool.submit(_follow_item, source, _Job(article, row, validators)))
         try:
             for entry in pending:
                 yield entry if isinstance(entry, Followed) else entry.result()
@@ -300,6 +303,14 @@ def stored_article(article: RawArticle, row) -> RawArticle:
         fetch_note=getattr(row, "fetch_note", None),
         author=getattr(row, "author", None) or article.author,
     )
+
+
+def _follow_item(source: SourceConfig, job: _Job) -> Followed:
+    """:func:`_follow`, its page state marked with the item version it belongs to."""
+    followed = _follow(source, job)
+    if followed.state is not None:
+        followed.state = {**followed.state, "source_updated": job.article.source_updated}
+    return followed
 
 
 def _follow(source: SourceConfig, job: _Job) -> Followed:

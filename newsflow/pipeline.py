@@ -419,6 +419,7 @@ def merge_for_write(new: StoredArticle, prev: StoredArticle | None) -> StoredArt
     if prev is not None:
         new.first_run = prev.first_run
         new.attempts = prev.attempts + 1
+        new.story_id = prev.story_id  # stories.assign moves it if the article changed
     else:
         new.attempts = 1
     return new

@@ -17,7 +17,7 @@ import socket
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from newsflow.article import StoredArticle
@@ -215,6 +215,18 @@ class RunReport:
     name_candidates: list[dict] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # sentences sent to the model in this run / taken from the sentence cache
+    sentences: dict[str, int] = field(default_factory=lambda: {"translated": 0, "from_cache": 0})
+    # re-translations that failed; the previous translation, status and files were kept
+    retranslate_failed: list[dict] = field(default_factory=list)
+    rechecked: list[dict] = field(default_factory=list)  # glossary re-check: {"id", "title"}
+    stories_touched: list[dict] = field(default_factory=list)  # {"id","title","languages","article_count"}
+    needs_review: list[dict] = field(default_factory=list)  # {"id","title","kinds"}
+    dry_run: bool = False
+    plan: dict | None = None  # a dry run: what a run would do (see newsflow.run.DryPlan)
+    # In a shortened copy (the Prefect artifact, the flow's result): how many entries of each
+    # list were left out; the report file has them all.
+    omitted: dict[str, int] = field(default_factory=dict)
 
     @property
     def state(self) -> str:
@@ -226,6 +238,98 @@ class RunReport:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "state": self.state}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunReport:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def capped(self, limit: int = 50) -> RunReport:
+        """A copy whose lists hold at most ``limit`` entries (``omitted`` counts the rest):
+        what goes to Prefect, whose events must not grow with the backlog."""
+        out = RunReport.from_dict(asdict(self))
+        for name in CAPPED_LISTS:
+            items = getattr(self, name)
+            if len(items) > limit:
+                setattr(out, name, list(items[:limit]))
+                out.omitted[name] = len(items) - limit
+        return out
+
+
+CAPPED_LISTS = ("pending", "failed", "source_errors", "name_problems", "name_candidates", "warnings",
+                "retranslate_failed", "rechecked", "stories_touched", "needs_review")
+
+
+def outcome_entry(row: StoredArticle, retranslate_error: str | None = None) -> dict:
+    """What the report keeps of one stored outcome (no article text): one ledger line."""
+    entry = {"id": row.id, "source": row.source, "title": row.title, "title_en": row.title_en,
+             "lang": row.lang, "status": row.status, "reason": row.reason or ""}
+    problems = [f for f in row.name_findings if f.get("status") in ("wrong", "missing")]
+    if problems:
+        entry["name_problems"] = [{"entity": f["entity"], "status": f["status"],
+                                   "found": f.get("found") or [], "expected": f.get("expected", "")}
+                                  for f in problems]
+    if row.name_candidates:
+        entry["name_candidates"] = row.name_candidates
+    if getattr(row, "needs_review", False):
+        kinds = sorted({f.get("kind", "") for f in getattr(row, "quality_flags", None) or []})
+        entry["needs_review"] = kinds
+    if retranslate_error:
+        entry["retranslate_error"] = retranslate_error
+    return entry
+
+
+class ReportBuilder:
+    """Builds a :class:`RunReport` from outcome entries one at a time (a backlog's rows are
+    never all in memory): :meth:`add` per stored outcome, :meth:`add_unchanged` for counts."""
+
+    def __init__(self, run_id: str, started_at: str) -> None:
+        self.report = RunReport(run_id=run_id, started_at=started_at)
+        self._by_lang: dict[str, Counter] = defaultdict(Counter)
+        self._candidates: set[str] = set()
+
+    def add_unchanged(self, lang: str, status: str, n: int = 1) -> None:
+        self._by_lang[lang][status] += n
+        self.report.unchanged += n
+
+    def add(self, entry: dict) -> None:
+        r = self.report
+        if entry.get("retranslate_error"):
+            r.retranslate_failed.append({"id": entry["id"], "title": entry["title"], "lang": entry["lang"],
+                                         "error": entry["retranslate_error"]})
+        self._by_lang[entry["lang"]][entry["status"]] += 1
+        brief = {k: entry[k] for k in ("id", "source", "title", "lang", "reason")}
+        if entry["status"] == "pending":
+            r.pending.append(brief)
+        elif entry["status"] == "failed":
+            r.failed.append(brief)
+        for p in entry.get("name_problems", []):
+            r.name_problems.append({
+                "article": entry["id"], "title": entry.get("title_en") or entry["title"],
+                "entity": p["entity"], "status": p["status"], "found": ", ".join(p["found"]),
+                "fixed_to": p["expected"] if p["status"] == "wrong" else "",
+            })
+        for c in entry.get("name_candidates", []):
+            key = c.get("source_form", "")
+            if key not in self._candidates:
+                self._candidates.add(key)
+                r.name_candidates.append({"article": entry["id"], **c})
+        if "needs_review" in entry:
+            r.needs_review.append({"id": entry["id"], "title": entry["title"], "kinds": entry["needs_review"]})
+
+    def finish(self, finished_at: str, **extra) -> RunReport:
+        r = self.report
+        r.finished_at = finished_at
+        r.by_language = {lang: dict(c) for lang, c in sorted(self._by_lang.items())}
+        total: Counter = Counter()
+        for c in self._by_lang.values():
+            total.update(c)
+        r.by_status = dict(total)
+        r.articles_in = sum(total.values())
+        for key, value in extra.items():
+            setattr(r, key, value)
+        r.stage_seconds = {k: round(v, 3) for k, v in r.stage_seconds.items()}
+        return r
 
 
 def build_report(
@@ -241,46 +345,11 @@ def build_report(
 ) -> RunReport:
     """`outcomes`: this run's result for every article it saw (unchanged ones
     included, as stored), so the counts cover the whole input."""
-    by_lang: dict[str, Counter] = defaultdict(Counter)
+    builder = ReportBuilder(run_id, started_at)
     for row in outcomes:
-        by_lang[row.lang][row.status] += 1
-    report = RunReport(
-        run_id=run_id,
-        started_at=started_at,
-        finished_at=finished_at,
-        articles_in=len(outcomes),
-        unchanged=unchanged,
-        written=written,
-        by_language={lang: dict(c) for lang, c in sorted(by_lang.items())},
-        by_status=dict(Counter(r.status for r in outcomes)),
-        source_errors=source_errors,
-        stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
-        warnings=list(warnings or []),
-    )
-    seen_candidates: set[str] = set()
-    for row in outcomes:
-        entry = {"id": row.id, "source": row.source, "title": row.title, "lang": row.lang,
-                 "reason": row.reason or ""}
-        if row.status == "pending":
-            report.pending.append(entry)
-        elif row.status == "failed":
-            report.failed.append(entry)
-        for f in row.name_findings:
-            if f.get("status") in ("wrong", "missing"):
-                report.name_problems.append({
-                    "article": row.id,
-                    "title": row.title_en or row.title,
-                    "entity": f["entity"],
-                    "status": f["status"],
-                    "found": ", ".join(f.get("found") or []),
-                    "fixed_to": f["expected"] if f["status"] == "wrong" else "",
-                })
-        for c in row.name_candidates:
-            key = c.get("source_form", "")
-            if key not in seen_candidates:
-                seen_candidates.add(key)
-                report.name_candidates.append({"article": row.id, **c})
-    return report
+        builder.add(outcome_entry(row))
+    return builder.finish(finished_at, unchanged=unchanged, written=written, source_errors=source_errors,
+                          stage_seconds=dict(stage_seconds), warnings=list(warnings or []))
 
 
 def _table(headers: list[str], rows: list[list], escape: bool = True) -> list[str]:
@@ -293,12 +362,31 @@ def _table(headers: list[str], rows: list[list], escape: bool = True) -> list[st
     return out
 
 
-def report_markdown(report: RunReport) -> str:
-    lines = [f"# newsflow run {report.run_id}", "",
+def report_markdown(report: RunReport, report_path: str | None = None) -> str:
+    """The report as Markdown. A shortened copy (:meth:`RunReport.capped`) says under each
+    cut table how many rows more the report file (``report_path``) holds."""
+    where = f" in the report ({report_path})" if report_path else " in the run report"
+
+    def more(name: str) -> list[str]:
+        n = report.omitted.get(name, 0)
+        return [f"... and {n} more{where}."] if n else []
+
+    title = "newsflow dry run" if report.dry_run else "newsflow run"
+    lines = [f"# {title} {report.run_id}", "",
              f"State: **{report.state}**. Started {report.started_at}, finished {report.finished_at}.",
              "",
              f"Articles in: **{report.articles_in}** (unchanged since the last run: {report.unchanged}; "
-             f"written this run: {report.written}).", ""]
+             f"written this run: {report.written}).", "",
+             f"Sentences: **{report.sentences.get('translated', 0)}** translated by the model, "
+             f"{report.sentences.get('from_cache', 0)} from the sentence cache.", ""]
+    if report.dry_run:
+        lines += ["Dry run: nothing was translated, stored or written.", ""]
+    if report.retranslate_failed or report.omitted.get("retranslate_failed"):
+        n = len(report.retranslate_failed) + report.omitted.get("retranslate_failed", 0)
+        lines += [f"Re-translation failed, previous kept: **{n}**.", ""]
+    if report.rechecked or report.omitted.get("rechecked"):
+        n = len(report.rechecked) + report.omitted.get("rechecked", 0)
+        lines += [f"Re-checked against the edited glossary (not re-translated): **{n}**.", ""]
     statuses = ["translated", "passed-through", "pending", "failed"]
     lines += ["## Per language", ""]
     lines += _table(["language", *statuses, "total"], [
@@ -306,24 +394,38 @@ def report_markdown(report: RunReport) -> str:
         for lang, c in report.by_language.items()
     ] + [["all", *(report.by_status.get(s, 0) for s in statuses), report.articles_in]])
     lines.append("")
+    if report.plan:
+        lines += ["## What a run would do", ""]
+        lines += _table(["language", "articles", "sentences", "action"],
+                        [[p["lang"], p["articles"], p["sentences"], p["action"]] for p in report.plan["work"]])
+        lines.append("")
+        if report.plan.get("pending_reasons"):
+            lines += _table(["pending", "reason"], [[n, r] for r, n in report.plan["pending_reasons"].items()])
+            lines.append("")
     if report.source_errors:
         lines += ["## Sources that failed", ""]
         lines += _table(["source", "error"], [[e["source"], e["error"]] for e in report.source_errors])
-        lines.append("")
+        lines += more("source_errors") + [""]
+    if report.retranslate_failed:
+        lines += ["## Re-translation failed, previous kept", ""]
+        lines += _table(["article", "title", "error"],
+                        [[a["id"], a["title"], a["error"]] for a in report.retranslate_failed])
+        lines += more("retranslate_failed") + [""]
     if report.failed:
         lines += ["## Failed articles", ""]
         lines += _table(["article", "title", "reason"], [[a["id"], a["title"], a["reason"]] for a in report.failed])
-        lines.append("")
+        lines += more("failed") + [""]
     if report.pending:
         lines += ["## Pending articles", ""]
         lines += _table(["article", "lang", "title", "reason"],
                         [[a["id"], a["lang"], a["title"], a["reason"]] for a in report.pending])
-        lines.append("")
+        lines += more("pending") + [""]
     lines += ["## Name problems", ""]
     if report.name_problems:
         lines += _table(["article", "entity", "status", "found", "fixed to"],
                         [[p["article"], p["entity"], p["status"], p["found"], p["fixed_to"]]
                          for p in report.name_problems])
+        lines += more("name_problems")
     else:
         lines.append("None.")
     lines.append("")
@@ -332,9 +434,25 @@ def report_markdown(report: RunReport) -> str:
         lines += _table(["source form", "suggested English", "notes", "article"],
                         [[c.get("source_form", ""), c.get("suggested_en", ""),
                           "; ".join(c.get("notes", [])), c["article"]] for c in report.name_candidates])
-        lines.append("")
+        lines += more("name_candidates") + [""]
+    if report.needs_review:
+        lines += ["## Needs review", ""]
+        lines += _table(["article", "title", "kinds"],
+                        [[a["id"], a["title"], ", ".join(a["kinds"])] for a in report.needs_review])
+        lines += more("needs_review") + [""]
+    if report.stories_touched:
+        lines += ["## Stories touched", ""]
+        lines += _table(["story", "title", "languages", "articles"],
+                        [[s["id"], s.get("title", ""), ", ".join(s.get("languages", [])),
+                          s.get("article_count", "")] for s in report.stories_touched])
+        lines += more("stories_touched") + [""]
+    if report.rechecked:
+        lines += ["## Re-checked against the glossary", ""]
+        lines += _table(["article", "title"], [[a["id"], a.get("title", "")] for a in report.rechecked])
+        lines += more("rechecked") + [""]
     if report.warnings:
-        lines += ["## Warnings", ""] + [f"- {escape_markdown(w, inline=True)}" for w in report.warnings] + [""]
+        lines += (["## Warnings", ""] + [f"- {escape_markdown(w, inline=True)}" for w in report.warnings]
+                  + more("warnings") + [""])
     lines += ["## Time per stage", ""]
     lines += _table(["stage", "seconds"], [[k, f"{v:.2f}"] for k, v in report.stage_seconds.items()],
                     escape=False)

@@ -56,14 +56,19 @@ __all__ = ["DecodeError", "decode_text", "load_source", "parse_feed", "parse_fol
 # --------------------------------------------------------------------------- read_source
 
 
-def read_source(source: SourceConfig, base_dir: Path, store=None) -> Iterator[RawArticle]:
+def read_source(source: SourceConfig, base_dir: Path, store=None, *,
+                save_state: bool = True) -> Iterator[RawArticle]:
     """Yield the articles of ``source``, fetched, parsed and completed, one at a time.
 
     ``store`` (optional) is an open store: ``get_many`` tells which feed items are
     already stored (they are not fetched again, see :mod:`newsflow.feeds`) and
     ``get_source_state`` / ``put_source_state`` keep each feed's and page's
     validators for conditional requests. A feed answering 304 yields nothing (what
-    is stored stands). The store is used only from the calling thread.
+    is stored stands). The store is used only from the calling thread. A feed's
+    validators are saved when the generator is exhausted; they are used next time
+    only if every item of that answer is stored with the same updated marker (a run
+    that died before storing asks again unconditionally). ``save_state=False``
+    (dry runs) reads the state but writes none.
 
     Raises (on first iteration for a feed) :class:`SourceError` for a source that
     cannot be read for good and :class:`TransientSourceError` for one that may work
@@ -73,9 +78,9 @@ def read_source(source: SourceConfig, base_dir: Path, store=None) -> Iterator[Ra
         assert source.path is not None  # SourceConfig guarantees it
         articles = _read_folder(source, _resolve(source.path, base_dir))
     elif source.kind == "feed":
-        articles = _read_feed(source, base_dir, store)
+        articles = _read_feed(source, base_dir, store if save_state else _ReadOnly(store))
     else:
-        articles = _read_pages(source, base_dir, store)
+        articles = _read_pages(source, base_dir, store if save_state else _ReadOnly(store))
     for article in articles:
         yield _without_surrogates(article)
 
@@ -99,7 +104,7 @@ def _read_feed(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArtic
     state = _get_state(store, state_key) if remote else None
     if remote:
         validators = {}
-        if state and state.get("url") == source.url and _all_stored(store, state.get("ids", [])):
+        if state and state.get("url") == source.url and _all_stored(store, state.get("items")):
             validators = state.get("validators") or {}
         try:
             payload = fetch.get(source.url, source.fetch_settings, accept=FEED_ACCEPT,
@@ -123,8 +128,9 @@ def _read_feed(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArtic
             _put_state(store, followed.page_url, followed.state)
         yield followed.article
     if remote:
+        markers = {item.article.id: item.article.source_updated for item in items}
         _put_state(store, state_key, {"url": source.url, "validators": payload.validators,
-                                      "ids": ids})
+                                      "items": markers})
 
 
 def _read_pages(source: SourceConfig, base_dir: Path, store) -> Iterator[RawArticle]:
@@ -190,10 +196,33 @@ def _get_many(store, ids: list[str]) -> dict:
     return store.get_many(ids)
 
 
-def _all_stored(store, ids: list[str]) -> bool:
-    """Whether every item of the feed's previous answer is in the store: otherwise
-    (a run that died before storing them) the feed is asked for unconditionally."""
-    return store is not None and len(_get_many(store, ids)) == len(set(ids))
+def _all_stored(store, markers: dict | None) -> bool:
+    """Whether every item of the feed's previous answer is in the store, as that answer
+    had it (same updated marker): otherwise (a run that died before storing them, a dry
+    run) the feed is asked for unconditionally."""
+    if store is None or not isinstance(markers, dict):
+        return False
+    rows = _get_many(store, list(markers))
+    return len(rows) == len(markers) and all(
+        (getattr(rows[i], "source_updated", None) or None) == (marker or None)
+        for i, marker in markers.items())
+
+
+class _ReadOnly:
+    """A store whose state is read but never written (``save_state=False``)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def get_many(self, ids):
+        return self._store.get_many(ids) if self._store is not None else {}
+
+    def get_source_state(self, key):
+        getter = getattr(self._store, "get_source_state", None)
+        return getter(key) if getter else None
+
+    def put_source_state(self, key, value):
+        pass
 
 
 def _get_state(store, key: str) -> dict | None:

@@ -261,9 +261,36 @@ def test_incremental_with_the_real_store(site, tmp_path):
         assert [p for p in site.paths() if p not in ("/feed.rss", "/robots.txt")] == []
     # a run that died after reading the feed but before storing: no conditional request
     with Store(tmp_path / "other.db") as empty:
-        empty.put_source_state("zeitung", {"url": source.url, "validators": {"etag": '"rss-v1"'},
-                                           "ids": [a.id for a in first]})
+        empty.put_source_state("zeitung", store_state := {
+            "url": source.url, "validators": {"etag": '"rss-v1"'},
+            "items": {a.id: a.source_updated for a in first}})
         site.clear()
         fetch.begin_run()
         assert len(list(read_source(source, None, empty))) == 11
         assert "if-none-match" not in site.requests[1].headers and site.statuses("/feed.rss") == [200]
+    assert store_state["items"]
+
+
+def test_dry_run_reads_state_but_writes_none(site):
+    store = MemoryStore()
+    fetch.begin_run()
+    articles = list(read_source(feed_source(site), None, store, save_state=False))
+    assert len(articles) == 11 and store.state == {}
+    # a later real run is not fooled into a 304 by what the dry run saw
+    run(feed_source(site), store)
+    assert site.statuses("/feed.rss") == [200, 200]
+
+
+def test_feed_marking_items_updated_is_not_answered_from_old_validators(site):
+    """Validators saved for an answer whose updated items were never stored (a crash, a
+    dry run on another store) are not sent: the updates would be lost behind a 304."""
+    store = MemoryStore()
+    run(feed_source(site), store)
+    radwege = next(r for r in store.rows.values() if r.title.startswith("Stadtrat"))
+    radwege.source_updated = "2026-01-01T00:00:00+00:00"  # the store holds an older version
+    site.clear()
+    second = run(feed_source(site), store)
+    assert site.statuses("/feed.rss") == [200]  # asked unconditionally
+    assert "if-none-match" not in next(r for r in site.requests if r.path == "/feed.rss").headers
+    assert site.statuses("/de/radwege.html") == [200]  # the page too: its validators were for v1
+    assert second["de-1"].fetched_from == f"{site.base}/de/radwege.html"

@@ -161,12 +161,13 @@ def test_plan_sync_adds_only_what_is_missing():
     plan = plan_sync({"articles": v1_articles, "sentence_cache": ["model_key", "source_hash", "translation"]},
                      "sqlite")
     added = [s.split("ADD COLUMN ")[1].split()[0] for s in plan if "ADD COLUMN" in s]
-    assert added == ["glossary_digest", "retranslate_error", "retranslate_failed_at", "needs_review",
-                     "quality_flags", "story_id", "fetched_from", "fetch_note", "author", "source_updated"]
+    # the contract's v2 fields (later versions may add more after them)
+    assert added[:10] == ["glossary_digest", "retranslate_error", "retranslate_failed_at", "needs_review",
+                          "quality_flags", "story_id", "fetched_from", "fetch_note", "author", "source_updated"]
     assert "ALTER TABLE articles ADD COLUMN needs_review INTEGER NOT NULL DEFAULT FALSE" in plan
-    created = sorted(s.split()[5] for s in plan if s.startswith("CREATE TABLE"))
-    assert created == ["claims", "meta", "runs", "source_state", "stories", "story_keys",
-                       "story_members"]
+    created = {s.split()[5] for s in plan if s.startswith("CREATE TABLE")}
+    assert {"claims", "meta", "runs", "source_state", "stories", "story_keys", "story_members"} <= created
+    assert not {"articles", "sentence_cache"} & created
     assert not any("sentence_cache (" in s for s in plan if s.startswith("CREATE TABLE"))
     # a fresh database: every table and index, the same statements but for the types
     lite, pg = schema_sql("sqlite"), schema_sql("postgres")

@@ -1,6 +1,8 @@
-"""Kill and resume: `newsflow run` is SIGKILLed while it translates 200 articles; the next run
-translates every article exactly once (one row each, attempts 1), the dead run's claims do not
-block it (a claim of a dead pid on this host is stale), and no half-written file is left."""
+"""Kill and resume: `newsflow run` is SIGKILLed in the middle of a backlog of 600 articles
+(6 chunks of 100); every chunk it finished stays stored, and the next run translates only the
+rest (counted by its report's ``sentences``), storing every article exactly once. The dead
+run's claims do not block it (a claim of a dead pid on this host is stale), and no
+half-written file is left."""
 
 from __future__ import annotations
 
@@ -14,43 +16,55 @@ from tests.reliability import faults, harness
 
 pytestmark = pytest.mark.integration
 
-ARTICLES = 200
+ARTICLES = 600
+CHUNK = 100
+SENTENCES = 9  # a title and 8 sentences per article
 
 
 @pytest.fixture
 def inbox_config(tmp_path, installed_models_dir):
-    harness.generate_german_inbox(tmp_path / "inbox", ARTICLES)
-    return harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
+    harness.generate_german_inbox(tmp_path / "inbox", ARTICLES, sentences=SENTENCES - 1)
+    cfg = harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
+    cfg.write_text(cfg.read_text() + f"run: {{chunk_articles: {CHUNK}}}\n")
+    return cfg
 
 
-def test_a_killed_run_resumes_and_translates_every_article_once(prefect_harness, tmp_path, inbox_config):
+def test_a_run_killed_mid_backlog_keeps_its_chunks_and_the_next_does_the_rest(
+        prefect_harness, tmp_path, inbox_config):
     import prefect.settings
 
+    from newsflow.store import Store
+
     run = faults.CliRun(inbox_config, faults.cli_env(tmp_path, prefect.settings.PREFECT_API_URL.value()),
-                         cwd=tmp_path)
-    killed = run.kill_when("to translate")
+                        cwd=tmp_path)
+    killed = run.kill_when(f"chunk 2/{ARTICLES // CHUNK} done")
     assert killed, run.output[-3000:]
     db = tmp_path / "data" / "newsflow.db"
-    claims = harness.db_claims(db)
-    # killed mid-translation: it had claimed every article and stored none of them
-    assert len(claims) == ARTICLES and {c["pid"] for c in claims} == {run.proc.pid}
-    assert harness.db_rows(db) == {}
+    kept = harness.db_rows(db)
+    # every finished chunk is stored (whole chunks: one transaction each), the rest is not
+    assert 2 * CHUNK <= len(kept) < ARTICLES and len(kept) % CHUNK == 0
+    assert {c["pid"] for c in harness.db_claims(db)} <= {run.proc.pid}
 
     state, summary = harness.run_flow(inbox_config)  # this process: another pid, same host
     assert state.is_completed(), summary
-    assert summary["warnings"] == []  # nothing "left to another run"
+    assert not any("left to another run" in w for w in summary["warnings"])
+    assert summary["unchanged"] == len(kept)
+    sentences = summary["sentences"]
+    # only the unfinished articles reached the model (or the cache the killed chunk filled)
+    assert 0 < sentences["translated"] + sentences["from_cache"] <= SENTENCES * (ARTICLES - len(kept))
     rows = harness.db_rows(db)
     assert len(rows) == ARTICLES
     assert {r["status"] for r in rows.values()} == {"translated"}
-    assert {r["attempts"] for r in rows.values()} == {1}
-    assert len({r["first_run"] for r in rows.values()} | {r["last_run"] for r in rows.values()}) == 1
+    assert {r["attempts"] for r in rows.values()} == {1}  # each article stored exactly once
+    assert all(rows[i]["updated_at"] == r["updated_at"] for i, r in kept.items())
     assert all(r["translation"] and not r["truncated_sentences"] for r in rows.values())
     assert harness.db_claims(db) == []
     assert harness.output_problems(tmp_path / "output", rows) == []
     assert len(list((tmp_path / "output" / "articles").rglob("*.json"))) == ARTICLES
     con = sqlite3.connect(db)
     states = sorted(s for (s,) in con.execute("SELECT state FROM runs"))
-    assert states == ["completed", "running"]  # the killed run never finished
+    # the killed run never finished; a store that can tell marks it crashed at the next start
+    assert states == (["completed", "crashed"] if hasattr(Store, "mark_crashed_runs") else ["completed", "running"])
 
 
 def _dead_pid() -> int:

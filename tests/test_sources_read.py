@@ -124,9 +124,9 @@ def test_transient_error_survives_pickling():
 def test_flow_retries_only_transient_source_errors():
     from prefect.states import Failed
 
-    from flows.translate_news import fetch_source, only_transient
+    from flows.translate_news import intake_source, only_transient
 
-    assert fetch_source.retry_condition_fn is only_transient and fetch_source.retries == 3
+    assert intake_source.retry_condition_fn is only_transient and intake_source.retries == 3
     assert only_transient(None, None, Failed(data=TransientSourceError("x: timed out after 5 s")))
     assert not only_transient(None, None, Failed(data=SourceError("x: HTTP 404 Not Found")))
     assert not only_transient(None, None, Failed(data=ValueError("a bug")))

@@ -1,6 +1,7 @@
 """The reader (`newsflow web`) in-process: every route, escaping of hostile feed input,
 pagination, filters, 404s, a missing and a locked store, the JSON routes, and that the
 reader never writes (SQLite read-only URI; PostgreSQL read-only transactions)."""
+# ruff: noqa: F811 - the PostgreSQL fixtures are imported from tests/support/postgres.py
 
 from __future__ import annotations
 
@@ -315,6 +316,18 @@ def test_healthz_static_and_urls(tmp_path, client_for):
     assert article_url("https://r.example", "de:1") == "https://r.example/articles/de%3A1"
 
 
+def test_stories_links_for_the_run_summary():
+    from newsflow.web import stories_links_markdown
+
+    stories = [{"id": "st-1", "title": f"Lavrov [x](javascript:y) {HOSTILE}", "languages": ["de", "zh"],
+                "article_count": 3}]
+    assert stories_links_markdown(stories, None) == ""
+    assert stories_links_markdown([], "https://r.example") == ""
+    md = stories_links_markdown(stories, "https://r.example/")
+    assert "](<https://r.example/stories/st-1>) (de, zh · 3 articles)" in md
+    assert "<script>" not in md and "\\[x\\](javascript:y)" in md
+
+
 def test_web_config_key(tmp_path):
     s = settings_for(tmp_path, extra="web: {base_url: 'https://reader.example'}\n")
     assert s.web.base_url == "https://reader.example"
@@ -355,8 +368,9 @@ def test_review_page_and_api(tmp_path, client_for):
 def _story_store(s, n: int = 70):
     """n articles in n distinct stories (distinct entities, days apart) plus one German and one
     Chinese report of the same event, assigned by the real story code."""
-    from newsflow.store import open_store
     from newsflow.stories import assign
+
+    from newsflow.store import open_store
 
     rows = [article(i, title=f"Bericht {i}", title_en=f"Report {HOSTILE} number {i}",
                     original_text=f"Ereignis {i} in Stadt{i}.", translation=f"Event {i} in town{i}.",
@@ -425,6 +439,7 @@ def test_story_page_and_api(tmp_path, client_for):
 @needs_stories
 def test_search_page_and_api_match_the_cli_function(tmp_path, client_for):
     from newsflow.search import search
+
     from newsflow.store import open_store
 
     s = settings_for(tmp_path)

@@ -32,8 +32,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-
 from newsflow.names.tables import (
     AMBIGUOUS_NAME_CHARS,
     COMPOUND_SURNAMES,
@@ -47,7 +45,7 @@ from newsflow.names.tables import (
     ZH_TRANSLIT_CHARS,
     ZH_VERBS,
 )
-from newsflow.names.translit import fold, format_chinese_name, german_to_english, is_han
+from newsflow.names.translit import fold, format_chinese_name, german_to_english, is_han, pinyin
 
 _TITLES = tuple(sorted(ZH_TITLES, key=len, reverse=True))
 _VERBS = tuple(sorted(ZH_VERBS, key=len, reverse=True))
@@ -78,8 +76,12 @@ def _free(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
 # --- Chinese ------------------------------------------------------------------------------
 
 
+_TITLE_SET = frozenset(ZH_TITLES)
+_TITLE_LENGTHS = sorted({len(t) for t in ZH_TITLES})
+
+
 def _title_before(text: str, pos: int) -> bool:
-    return any(text.endswith(title, 0, pos) for title in _TITLES)
+    return any(pos >= n and text[pos - n : pos] in _TITLE_SET for n in _TITLE_LENGTHS)
 
 
 def _right_context(text: str, pos: int) -> int:
@@ -150,17 +152,15 @@ def _best_given(text: str, start: int, surname: str) -> int | None:
 def _chinese_candidate(source_form: str, surname: str, given: str, lang: str) -> dict[str, Any]:
     notes = []
     if surname in SURNAME_READINGS:
-        library = "".join(lazy_pinyin(surname, style=Style.NORMAL))
+        library = "".join(pinyin(surname))
         notes.append(
             f"surname {surname} read as {SURNAME_READINGS[surname].capitalize()} "
             f"(Pinyin libraries give '{library}')"
         )
     surname_syls = (
-        [SURNAME_READINGS[surname]]
-        if surname in SURNAME_READINGS
-        else lazy_pinyin(surname, style=Style.NORMAL, v_to_u=True)
+        [SURNAME_READINGS[surname]] if surname in SURNAME_READINGS else pinyin(surname, v_to_u=True)
     )
-    given_syls = lazy_pinyin(given, style=Style.NORMAL, v_to_u=True)
+    given_syls = pinyin(given, v_to_u=True)
     several = [c for c in given if c in AMBIGUOUS_NAME_CHARS]
     if several:
         notes.append("given-name character with several readings: " + ", ".join(several))

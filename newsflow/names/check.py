@@ -190,7 +190,9 @@ def check_names(glossary: Glossary, lang: str, source: str, translation: str) ->
         _Span(n.start, n.end, n.entity, n.kind, n.target, score=n.score)
         for n in find_near(index, text, folded, present, known, evidence)
     ]
-    allowed = _allowed_spans(index, folded, accepted + wrong)
+    allowed: list[tuple[int, int, str]] = []
+    if wrong or not present <= {a.entity for a in accepted}:  # else nothing to allow
+        allowed = _allowed_spans(index, folded, accepted + wrong)
     wrong = [w for w in wrong if not inside(allowed_ranges(allowed), w.start, w.end)]
     chosen = _resolve(index, text, accepted, wrong)
     if evidence:

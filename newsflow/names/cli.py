@@ -101,8 +101,12 @@ def _check_text_keys(data: dict) -> str | None:
     return None
 
 
-RULES = {"required": ("id", "lang"), "strings": ("source", "translation"),
-         "choices": {"lang": LANGS}, "check": _check_text_keys}
+RULES = {
+    "required": ("id", "lang"),
+    "strings": ("source", "translation"),
+    "choices": {"lang": LANGS},
+    "check": _check_text_keys,
+}
 
 
 def parse_record(line: str, where: str) -> dict[str, Any]:

@@ -65,6 +65,24 @@ class KnownNames:
     def other(self, window: str, entity: str, folded: str, start: int) -> bool:
         """Is the (lower-case) window at ``start`` of the translation a name other than
         ``entity``'s?"""
+        cache = self._index.known_cache
+        static = cache.get((window, entity))
+        if static is None:
+            static = self._static(window, entity)
+            if len(cache) < 200_000:
+                cache[(window, entity)] = static
+        if static:
+            return True
+        before = _WORD_BEFORE.search(folded, max(0, start - 40), start)
+        if before and before.end() == start:
+            word = before.group(1)
+            own_first = self._index.first_names.get(entity, ())
+            if word[:1].isupper() and word.lower() in FIRST_NAMES and word.lower() not in own_first:
+                return True
+        return bool(self._source) and window in self.zh_names()
+
+    def _static(self, window: str, entity: str) -> bool:
+        """The part that depends on the window and the entity only."""
         words = window.split()
         last = words[-1]
         if window in WELL_KNOWN_NAMES or last in WELL_KNOWN_NAMES:
@@ -76,17 +94,9 @@ class KnownNames:
         own_first = self._index.first_names.get(entity, set())
         if len(words) > 1 and words[0] in FIRST_NAMES and words[0] not in own_first:
             return True
-        for ref in self._index.near.get(entity, ()):
-            if gender_pair(last, ref.low.split()[-1]):
-                return True
-        before = _WORD_BEFORE.search(folded, max(0, start - 40), start)
-        if before and before.end() == start:
-            word = before.group(1)
-            if word[:1].isupper() and word.lower() in FIRST_NAMES and word.lower() not in own_first:
-                return True
-        if self._source and window in self.zh_names():
-            return True
-        return False
+        return any(
+            gender_pair(last, ref.low.split()[-1]) for ref in self._index.near.get(entity, ())
+        )
 
     def zh_names(self) -> set[str]:
         """Pinyin (lower case, "wang yu") of every surname + 1-2 characters in a Chinese

@@ -262,8 +262,12 @@ class NameIndex:
         self.person_keys: set[str] = set()  # ... of persons (their derived words are rare)
         self.form_keys: dict[str, set[str]] = defaultdict(set)  # any Latin form -> entities
         self.first_names: dict[str, set[str]] = defaultdict(set)  # entity -> its first names
+        self.en_given: dict[str, set[str]] = defaultdict(set)  # ... in accepted forms
         self.short_names: set[str] = set()  # Han forms of two-character Chinese names (王毅)
         self.persons = {e.id for e in entries if e.type == "person"}
+        # caches of pure verdicts per (window, reference): see near.py and evidence.py
+        self.near_cache: dict = {}
+        self.known_cache: dict = {}
         for entry in entries:
             self.accepted_keys.update(name_key(f) for f in entry.en)
             if entry.type == "person":
@@ -275,6 +279,10 @@ class NameIndex:
                 words = fold(form).split()
                 if entry.type == "person" and len(words) > 1:
                     self.first_names[entry.id].add(words[0].lower())
+            for form in entry.en:
+                words = fold(form).lower().split()
+                if entry.type == "person" and len(words) > 1:
+                    self.en_given[entry.id].add(" ".join(words[:-1]))
         for entry in entries:
             self._add_entry(entry)
         for phrase in FIXED_EXPRESSIONS:

@@ -24,6 +24,7 @@ from newsflow.names.evidence import KnownNames
 from newsflow.names.index import NameIndex, NearRef
 from newsflow.names.translit import (
     DERIVATION_SUFFIXES,
+    name_key,
     near_miss_folded,
     osa_distance,
     phonetic_key,
@@ -89,21 +90,19 @@ def find_near(
     """Near-miss spans of ``present`` entities (all entities when None). Without evidence
     from a source (``lang en``) only the ``near`` kind is tried."""
     refs_by_size: dict[int, list[NearRef]] = {}
-    by_key: dict[tuple[int, str], list[NearRef]] = {}
     entities = index.near.keys() if present is None else present
     for eid in entities:
         for ref in index.near.get(eid, ()):
-            by_key.setdefault((ref.parts, ref.key[:1]), []).append(ref)
             refs_by_size.setdefault(ref.parts, []).append(ref)
+    pools: dict[tuple[int, int, str], list[NearRef]] = {}
     zh_refs = []
     if evidence:
         zh_refs = [r for eid in entities for r in index.zh_near.get(eid, ())]
-    if not by_key and not zh_refs:
+    if not refs_by_size and not zh_refs:
         return []
     tokens = list(TOKEN.finditer(folded))
     lowered = [t.group().lower() for t in tokens]
     spans: list[Near] = []
-    verdicts: dict[tuple[str, int], tuple[str, int] | None] = {}
     for i, first in enumerate(tokens):
         if not text[first.start()].isupper():
             continue
@@ -118,25 +117,34 @@ def find_near(
                     break
             window = " ".join(lowered[i : last_index + 1])
             start, end = first.start(), tokens[last_index].end()
-            refs = (
-                refs_by_size.get(size, ())
-                if evidence
-                else by_key.get((size, key_of(window)[:1]), ())
-            )
-            for ref in refs:
-                if window == ref.low or abs(len(ref.low) - len(window)) > 3:
-                    continue  # same text: the exact lookup decides; far longer: no misspelling
-                cache_key = (window, id(ref))
-                if cache_key not in verdicts:
-                    verdicts[cache_key] = _judge(index, window, ref, evidence)
-                verdict = verdicts[cache_key]
+            window_key = key_of(window)
+            length = len(window)
+            pool_key = (size, length, window_key[:1])
+            pool = pools.get(pool_key)
+            if pool is None:
+                pool = pools[pool_key] = _pool(
+                    refs_by_size.get(size, ()), length, window_key[:1], evidence
+                )
+            for ref in pool:
+                low = ref.low
+                if window == low:
+                    continue  # the same text: the exact lookup decides
+                if (
+                    ref.key[:1] != window_key[:1]
+                    and window[:2] != low[:2]
+                    and window[-2:] != low[-2:]
+                ):
+                    continue  # the wide kind keeps the start or the end of a name
+                verdict = _cached_judge(index, window, ref, evidence)
                 if verdict and not known.other(window, ref.entity, folded, start):
                     kind, score = verdict
                     spans.append(Near(start, end, ref.entity, kind, ref.target, score))
             for ref in zh_refs:
                 if ref.low.count(" ") + 1 != size or window == ref.low:
                     continue
-                if window[0] != ref.low[0] or osa_distance(window, ref.low) != 1:
+                if window[0] != ref.low[0] or abs(len(ref.low) - length) > 1:
+                    continue
+                if osa_distance(window, ref.low) != 1:
                     continue
                 if window.replace(" ", "") in index.accepted_keys:
                     continue
@@ -145,7 +153,38 @@ def find_near(
     return spans
 
 
+_CACHE_LIMIT = 200_000
+
+
+def _pool(refs, length: int, first: str, evidence: bool) -> list[NearRef]:
+    """The references a window of this length and phonetic first letter can be near."""
+    pool = []
+    for ref in refs:
+        difference = abs(len(ref.low) - length)
+        if difference > 3:
+            continue  # far longer or shorter: no misspelling
+        if ref.key[:1] == first or (evidence and len(ref.low) >= 6 and difference <= 2):
+            pool.append(ref)
+    return pool
+
+
+def _cached_judge(index: NameIndex, window: str, ref: NearRef, evidence: bool):
+    """Verdicts per glossary: the same windows come back in every article."""
+    cache = index.near_cache
+    key = (window, ref, evidence)
+    verdict = cache.get(key, False)
+    if verdict is False:
+        verdict = _judge(index, window, ref, evidence)
+        if len(cache) < _CACHE_LIMIT:
+            cache[key] = verdict
+    return verdict
+
+
 def _judge(index: NameIndex, window: str, ref: NearRef, evidence: bool) -> tuple[str, int] | None:
+    words = window.split()
+    if len(words) > 1 and " ".join(words[:-1]) in index.en_given.get(ref.entity, ()):
+        if name_key(words[-1]) in index.accepted_keys:
+            return None  # accepted parts combined: "Volodymyr Zelenskyy"
     joined = window.replace(" ", "")
     window_key = key_of(window)
     if not derived(joined, index.accepted_keys, index.person_keys, wide=False):

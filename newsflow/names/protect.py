@@ -34,9 +34,12 @@ PROTECTED = re.compile(f"{_EMAIL}|{_URL}|{_HANDLE}|{_HASHTAG}", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>"
 
 
+_HINT = re.compile(rf"[@#]|://|www\.|\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
+
+
 def protected_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every URL, e-mail address, handle and hashtag, in order."""
-    if not text or not any(c in text for c in "@#.:"):
+    if not text or not _HINT.search(text):
         return []
     spans = []
     for match in PROTECTED.finditer(text):
@@ -72,8 +75,14 @@ def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return False
 
 
-# A space (or several) between a letter and an apostrophe that is followed by a letter.
-_GAP = re.compile(r"(?<=[^\W\d_])[ \t]+(?='[^\W\d_])")
+# A space (or several) between a letter and an apostrophe that is followed by a letter
+# ("Xi 'an", "Lavrov 's"), or after such an apostrophe before a Pinyin syllable that starts
+# with a vowel, the only place Pinyin writes an apostrophe ("Xi' an", "Xi ' an").
+_GAP = re.compile(
+    r"(?<=[^\W\d_])[ \t]+(?='[^\W\d_])"
+    r"|(?<=[^\W\d_])[ \t]+(?=' +(?:a|ai|an|ang|ao|e|ei|en|eng|er|o|ou)\b)"
+    r"|(?:(?<=[^\W\d_]')|(?<=[^\W\d_] '))[ \t]+(?=(?:a|ai|an|ang|ao|e|ei|en|eng|er|o|ou)\b)"
+)
 
 
 class Gapless:

@@ -1,15 +1,18 @@
 """Word boundaries for glossary names found in Chinese sources.
 
 A glossary form found inside a longer word is no mention of the entity: 基辅 in 基辅罗斯 (Kievan
-Rus'), 俄罗斯 in 白俄罗斯 (Belarus), 北京 in 北京烤鸭 (Peking duck), 普京 in 普京娜 (Putina) or
-拉斯普京 (Rasputin), 李强 in 李强调 ("Li stressed"). The rules, for one source hit:
+Rus'), 俄罗斯 in 白俄罗斯 (Belarus), 普京 in 普京娜 (Putina) or 拉斯普京 (Rasputin), 李强 in 李强调
+("Li stressed"). The rules, for one source hit:
 
-1. **Segmentation.** The run of Han characters around the hit (up to 8 either side) is cut into
+1. **Segmentation.** The run of Han characters around the hit (up to 6 either side) is cut into
    words by the maximum-probability route over jieba's dictionary (the same computation as
    ``jieba.cut(HMM=False)``) with the glossary forms found in the text added as words. The hit
-   must start and end at word boundaries. A word of the dictionary that contains the hit is
-   allowed only when the rest is a generic affix (北京市, 德国总理, 北京时间, 全中国): those still
-   name the place. A word that crosses the hit's edge (李/强调) rejects it.
+   must start and end at word boundaries, with two exceptions for a dictionary word that
+   contains it: the hit followed by more (北京市, 德国总理, 北京人民大会堂: the place and what is
+   there) still names the place, unless the rest continues a transliteration; something
+   before it only when that is a generic affix (全中国, 驻北京), not in 白俄罗斯 (Belarus). A word
+   that crosses the hit's edge (李/强调) rejects it. Fixed expressions whose English keeps an old
+   form (北京大学 "Peking University", 北京烤鸭 "Peking duck") are the `allow` lists' business.
 2. **Transliterations.** A transliterated foreign name (any form that is not a Chinese personal
    name) followed or preceded by a character typical of transliterations (娜 斯 罗 夫 ...) is
    part of a longer foreign name unless that character starts/ends an ordinary dictionary word
@@ -42,10 +45,11 @@ from newsflow.names.lists import (
 )
 from newsflow.names.translit import is_han
 
-WINDOW = 8  # Han characters either side of a hit that take part in the segmentation
+WINDOW = 6  # Han characters either side of a hit that take part in the segmentation
 _OVERLAY_FREQ = 2000  # glossary forms as dictionary words: a common name, not a function word
 _lock = threading.Lock()
 _dictionary: tuple[dict[str, int], float] | None = None
+_cache: dict = {}  # verdicts per context: the same contexts come back (王毅表示, 发言人毛宁说)
 
 
 def cache_dir() -> Path:
@@ -171,6 +175,23 @@ def is_word(
     hit = text[start:end]
     if all(is_han(ch) for ch in hit):
         overlay[hit] = max(overlay.get(hit, 0), _OVERLAY_FREQ)
+    key = (
+        text[a:b],
+        start - a,
+        end - a,
+        chinese_name,
+        tuple(sorted(n - a for n in neighbours)),
+        tuple(sorted(overlay)),
+    )
+    verdict = _cache.get(key)
+    if verdict is None:
+        verdict = _is_word(text, start, end, a, b, overlay, neighbours, chinese_name)
+        if len(_cache) < 100_000:
+            _cache[key] = verdict
+    return verdict
+
+
+def _is_word(text, start, end, a, b, overlay, neighbours, chinese_name) -> bool:
     words = _words(text, a, b, overlay)
     starts = {s for s, _e in words}
     ends = {e for _s, e in words}
@@ -186,9 +207,13 @@ def _inside_generic(text: str, start: int, end: int, words: list[tuple[int, int]
     for s, e in words:
         if s <= start and end <= e:
             before, after = text[s:start], text[end:e]
-            return _generic(before, GENERIC_AFFIXES_BEFORE) and _generic(
-                after, GENERIC_AFFIXES_AFTER
-            )
+            if not _generic(before, GENERIC_AFFIXES_BEFORE):
+                return False  # 白俄罗斯 (Belarus) is not 俄罗斯
+            if _generic(after, GENERIC_AFFIXES_AFTER):
+                return True
+            # the place and what is there (北京人民大会堂, 柏林电影节): still the place, unless
+            # the rest continues a transliteration (基辅罗斯)
+            return not (after[0] in TRANSLIT_CONTINUATION and not _ordinary_word(after))
     return False  # a word crosses its edge
 
 

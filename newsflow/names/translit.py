@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
-
 from newsflow.names.tables import COMPOUND_SURNAMES, SINGLE_SURNAMES, SURNAME_READINGS
 
 # Middle-dot variants used between the parts of a transliterated name (谢尔盖·拉夫罗夫).
@@ -98,9 +96,17 @@ def name_key(text: str) -> str:
 # --- Pinyin -------------------------------------------------------------------------------
 
 
+def pinyin(text: str, v_to_u: bool = False) -> list[str]:
+    """Toneless Pinyin per character (pypinyin, imported on first use: ~1 s that
+    ``newsflow --help`` does not pay)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(text, style=Style.NORMAL, v_to_u=v_to_u)
+
+
 def syllables(han: str) -> list[str]:
     """Toneless Pinyin syllables of a Han string (ü written u, as folding does)."""
-    return [s.replace("v", "u") for s in lazy_pinyin(han, style=Style.NORMAL) if s.strip()]
+    return [s.replace("v", "u") for s in pinyin(han) if s.strip()]
 
 
 def split_surname(han: str) -> tuple[str, str] | None:

@@ -218,6 +218,20 @@ class BaseStore:
                 out[row["id"]] = row_article(row)
         return out
 
+    def get_states(self, ids: Iterable[str]) -> dict[str, dict]:
+        """What planning needs of ``ids`` (id, content_hash, status, lang, lang_confidence,
+        paragraph_langs, model_version), without the texts: a run skips the articles it
+        already finished without loading them (runcore, ``newsflow.work.light_states``)."""
+        out: dict[str, dict] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            for row in self._query("SELECT id, content_hash, status, lang, lang_confidence, paragraph_langs, "
+                                   f"model_version FROM articles WHERE id IN ({_marks(len(chunk))})", chunk):
+                state = {k: row[k] for k in ("id", "content_hash", "status", "lang", "lang_confidence",
+                                             "paragraph_langs", "model_version")}
+                state["paragraph_langs"] = json.loads(state["paragraph_langs"] or "[]")
+                out[row["id"]] = state
+        return out
+
     def upsert_many(self, articles: Iterable[StoredArticle]) -> int:
         """Insert or update articles in one transaction (``first_run`` and
         ``created_at`` kept); returns how many were written."""

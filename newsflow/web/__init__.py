@@ -27,3 +27,21 @@ def article_url(base_url: str | None, article_id: str) -> str | None:
     if not base_url:
         return None
     return f"{base_url.rstrip('/')}/articles/{quote(str(article_id), safe='')}"
+
+
+def stories_links_markdown(stories: list[dict], base_url: str | None) -> str:
+    """A Markdown list linking each story (``{"id", "title", "languages", "article_count"}``,
+    as the run report's ``stories_touched``) to its reader page; "" without a base URL or
+    stories. Titles come from sources: escaped."""
+    if not base_url or not stories:
+        return ""
+    from newsflow.markdown import escape_markdown
+
+    lines = ["## Stories in the reader", ""]
+    for s in stories:
+        title = escape_markdown(s.get("title") or s["id"], inline=True)
+        langs = ", ".join(s.get("languages") or [])
+        count = s.get("article_count")
+        extra = " · ".join(x for x in (langs, f"{count} articles" if count is not None else "") if x)
+        lines.append(f"- [{title}](<{story_url(base_url, s['id'])}>)" + (f" ({extra})" if extra else ""))
+    return "\n".join(lines) + "\n"

@@ -84,9 +84,12 @@ def fast_retries(*names: str) -> Iterator[None]:
     (fetch_source: exponential backoff 2, 4, 8 s + jitter)."""
     import flows.translate_news as flow_module
 
-    names = names or ("fetch_source", "load_state", "claim_work", "store_results", "write_outputs",
-                      "record_run")
-    originals = {name: getattr(flow_module, name) for name in names}
+    # Old task names from before the run core (the fetch is now part of each source's intake;
+    # files are written inside each chunk, whose failures are reported, not retried).
+    aliases = {"fetch_source": "intake_source", "load_state": "start_run", "record_run": "finish_run"}
+    names = names or ("intake_source", "start_run", "finish_run", "abort_run")
+    names = [aliases.get(n, n) for n in names]
+    originals = {name: getattr(flow_module, name) for name in names if hasattr(flow_module, name)}
     for name, task in originals.items():
         setattr(flow_module, name, task.with_options(retry_delay_seconds=0))
     try:

@@ -1,0 +1,220 @@
+"""The run core (newsflow/run.py) without Prefect: chunks, skipping done work, sentence
+counts, claims read after claiming, never losing a translation, the dry run, bounded
+payloads, lease renewal."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import time
+
+import pytest
+
+from newsflow import run
+from newsflow.config import load_settings
+from newsflow.store import open_store
+from newsflow.work import CountingCache, LeaseKeeper
+from tests.reliability import faults, harness
+
+
+def make_ctx(cfg, run_id, **kw):
+    return run.make_context(load_settings(cfg), run_id, **kw)
+
+
+def do_intake(ctx, store):
+    installed = run.installed_packages(ctx.settings)
+    return [run.intake(ctx, s, store, installed) for s in ctx.settings.sources]
+
+
+def run_once(cfg, run_id, engine_for=None, **kw):
+    """What the flow does, stage by stage, in this process and without Prefect."""
+    ctx = make_ctx(cfg, run_id, **kw)
+    extra = {"engine_for": engine_for} if engine_for else {}
+    with open_store(ctx.settings) as store:
+        run.start(ctx, store)
+        intakes = do_intake(ctx, store)
+        results = [run.process_chunk(ctx, paths, store, **extra)
+                   for paths in run.chunks(intakes, ctx.chunk_articles)]
+        report, path = run.finish(ctx, store, intakes, results, started_at=run.now_iso(),
+                                  source_errors=[], stage_seconds={})
+    return report, results
+
+
+@pytest.fixture
+def inbox(tmp_path, installed_models_dir):
+    harness.generate_german_inbox(tmp_path / "inbox", 25, sentences=6)
+    cfg = harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
+    cfg.write_text(cfg.read_text() + "run: {chunk_articles: 10}\n")
+    return cfg
+
+
+def test_the_run_core_imports_no_prefect():
+    import subprocess
+
+    code = "import sys, newsflow.run, newsflow.work; sys.exit('prefect' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_chunks_group_partial_spool_files():
+    it = [run.Intake("a", files=[("a0", 10), ("a1", 3)]), run.Intake("b", files=[("b0", 4)]),
+          run.Intake("c", files=[("c0", 5)])]
+    assert run.chunks(it, 10) == [["a0"], ["a1", "b0"], ["c0"]]
+    assert run.chunks([], 10) == []
+
+
+def test_a_backlog_in_chunks_then_a_rerun_that_loads_nothing(tmp_path, inbox):
+    calls = []
+
+    def engine_for(settings, route):
+        calls.append(route.key)
+        return run._engine_for(settings, route)
+
+    report, results = run_once(inbox, "r1", engine_for)
+    assert len(results) == 3 and [r.articles for r in results] == [10, 10, 5]
+    assert calls == ["de->en"] * 3  # one engine call per language and chunk
+    assert report.by_status == {"translated": 25} and report.written == 25
+    assert report.sentences["translated"] > 0
+    assert report.sentences["translated"] + report.sentences["from_cache"] <= 25 * 7
+    rows = harness.db_rows(tmp_path / "data" / "newsflow.db")
+    assert len(rows) == 25 and harness.output_problems(tmp_path / "output", rows) == []
+    assert not (tmp_path / "data" / "spool" / "r1").exists()  # the spool is gone
+
+    def no_engine(settings, route):
+        raise AssertionError("nothing to translate")
+
+    again, results = run_once(inbox, "r2", no_engine)
+    assert results == [] and again.unchanged == 25 and again.written == 0
+    assert again.sentences == {"translated": 0, "from_cache": 0}
+    assert again.by_status == {"translated": 25}
+
+
+def test_counting_cache_counts_model_and_cache_sentences(installed_models_dir):
+    from translators.engine import MemorySentenceCache, get_engine
+    from translators.packages import list_installed
+
+    pkg = next(p for p in list_installed(installed_models_dir) if p.from_code == "de")
+    engine = get_engine(pkg)
+    docs = [["Der Bundestag tagte. Die Polizei kam."], ["Die Polizei kam. Es regnete."]]
+    memory = MemorySentenceCache()
+    first = CountingCache(memory)
+    engine.translate_documents(docs, "de", cache=first)
+    assert (first.translated, first.hits) == (3, 0)  # distinct sentences, each once
+    second = CountingCache(memory)
+    engine.translate_documents(docs + [["Neu hier."]], "de", cache=second)
+    assert (second.translated, second.hits) == (1, 3)
+    none = CountingCache(None)  # no sentence cache configured: everything goes to the model
+    engine.translate_documents(docs, "de", cache=none)
+    assert (none.translated, none.hits) == (3, 0)
+
+
+def test_plan_is_made_from_rows_read_after_claiming(tmp_path, inbox):
+    """Run A plans (intake) before run B has run; B translates and stores everything; A's
+    chunks then claim, read the rows B wrote and do nothing."""
+    a = make_ctx(inbox, "run-a")
+    with open_store(a.settings) as store:
+        run.start(a, store)
+        a_intakes = do_intake(a, store)
+    assert sum(n for it in a_intakes for _, n in it.files) == 25
+    run_once(inbox, "run-b")
+
+    def no_engine(settings, route):
+        raise AssertionError("run A must not translate what run B finished")
+
+    with open_store(a.settings) as store:
+        results = [run.process_chunk(a, p, store, engine_for=no_engine) for p in run.chunks(a_intakes, 10)]
+        report, _ = run.finish(a, store, a_intakes, results, started_at=run.now_iso(), source_errors=[],
+                               stage_seconds={})
+    assert sum(r.written for r in results) == 0
+    assert report.unchanged == 25 and report.sentences["translated"] == 0
+    rows = harness.db_rows(tmp_path / "data" / "newsflow.db")
+    assert {r["last_run"] for r in rows.values()} == {"run-b"} and {r["attempts"] for r in rows.values()} == {1}
+
+
+def test_a_failed_retranslation_keeps_the_previous_one(tmp_path, inbox, installed_models_dir):
+    report, _ = run_once(inbox, "r1")
+    db = tmp_path / "data" / "newsflow.db"
+    before = harness.db_rows(db)
+    files = {p: p.read_bytes() for p in (tmp_path / "output" / "articles").rglob("*.*")}
+    # an upgrade whose model.bin cannot be loaded (a new model version), and one new article
+    broken = faults.break_model(installed_models_dir, "de", tmp_path / "broken")
+    inbox.write_text(inbox.read_text().replace(str(installed_models_dir), str(broken)))
+    (tmp_path / "inbox" / "neu.txt").write_text("Neue Meldung\n\nDer Bundestag tagte am Montag lange.\n")
+
+    report, _ = run_once(inbox, "r2")
+    rows = harness.db_rows(db)
+    assert len(report.retranslate_failed) == 25
+    assert report.by_status == {"translated": 25, "failed": 1}
+    for article_id, row in before.items():
+        assert rows[article_id]["status"] == "translated"
+        assert rows[article_id]["translation"] == row["translation"]
+        assert rows[article_id]["model_version"] == row["model_version"]
+        if "retranslate_error" in rows[article_id]:  # the store's columns (issue 12)
+            assert rows[article_id]["retranslate_error"] and rows[article_id]["retranslate_failed_at"]
+    new = next(r for i, r in rows.items() if i not in before)
+    assert new["status"] == "failed" and "translation failed" in new["reason"]
+    for path, data in files.items():  # the previous files are untouched
+        assert path.read_bytes() == data
+    md = (tmp_path / "output" / "reports" / "latest.md").read_text()
+    assert "Re-translation failed, previous kept: **25**" in md
+
+
+def test_dry_run_loads_no_model_and_writes_nothing(tmp_path, inbox, installed_models_dir, monkeypatch):
+    import translators.engine
+
+    broken = faults.break_model(installed_models_dir, "de", tmp_path / "broken")
+    inbox.write_text(inbox.read_text().replace(str(installed_models_dir), str(broken)))
+    monkeypatch.setattr(translators.engine, "Engine", lambda *a, **k: pytest.fail("a model was loaded"))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    ctx = make_ctx(inbox, "dry", dry_run=True)
+    intakes = [run.intake(ctx, s, None, run.installed_packages(ctx.settings)) for s in ctx.settings.sources]
+    report = run.finish_dry(ctx, intakes, started_at=run.now_iso(), source_errors=[], stage_seconds={})
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no database, output or spool
+    work = {w["action"]: w for w in report.plan["work"]}
+    assert work["translate (de->en)"]["articles"] == 25
+    assert work["translate (de->en)"]["sentences"] == 25 * 7  # a title and 6 sentences each
+    assert report.dry_run and report.articles_in == 25
+
+
+def test_payloads_do_not_grow_with_the_backlog(tmp_path, installed_models_dir):
+    """What Prefect would carry (intake results, chunk results, the flow's summary) is about
+    the same size for 20 and for 120 articles."""
+    sizes = {}
+    for n in (20, 120):
+        d = tmp_path / str(n)
+        harness.generate_german_inbox(d / "inbox", n, sentences=4)
+        cfg = harness.write_inbox_config(d, installed_models_dir, d / "inbox")
+        cfg.write_text(cfg.read_text() + "run: {chunk_articles: 20}\n")
+        ctx = make_ctx(cfg, f"p{n}")
+        with open_store(ctx.settings) as store:
+            run.start(ctx, store)
+            intakes = do_intake(ctx, store)
+            results = [run.process_chunk(ctx, p, store) for p in run.chunks(intakes, 20)]
+            report, path = run.finish(ctx, store, intakes, results, started_at=run.now_iso(),
+                                      source_errors=[], stage_seconds={})
+        sizes[n] = (len(pickle.dumps(intakes[0])) - 90 * len(intakes[0].files),
+                    max(len(pickle.dumps(r)) for r in results), len(pickle.dumps(run.summary_of(report, path, 10))))
+    assert sizes[120][0] < sizes[20][0] * 1.5
+    assert sizes[120][1] < sizes[20][1] * 1.5
+    assert sizes[120][2] < sizes[20][2] * 1.5
+
+
+def test_the_lease_is_renewed_while_the_run_is_alive():
+    renewed = []
+
+    class FakeStore:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def renew(self, run_id, lease_seconds=3600):
+            renewed.append((run_id, lease_seconds))
+            return 1
+
+    with LeaseKeeper(FakeStore, "run-x", 30, every=0.05):
+        time.sleep(0.4)
+    count = len(renewed)
+    assert count >= 3 and set(renewed) == {("run-x", 30)}
+    time.sleep(0.2)
+    assert len(renewed) == count  # stopped with the run
