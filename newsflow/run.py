@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsflow import pipeline
+from newsflow import fetch, pipeline
 from newsflow.article import RawArticle
 from newsflow.config import Settings, SourceConfig
 from newsflow.report import (
@@ -94,6 +94,7 @@ class RunContext:
 
 def make_context(settings: Settings, run_id: str, *, languages: list[str] | None = None,
                  glossary: str | None = None, dry_run: bool = False) -> RunContext:
+    fetch.begin_run()  # robots.txt is read again, once per host, in every run (sources helper)
     gpath = glossary or settings.glossary
     resolved = str(settings.resolve(gpath)) if gpath else None
     root = settings.resolve(settings.run.spool_dir) if settings.run.spool_dir else (
@@ -158,7 +159,8 @@ def intake(ctx: RunContext, source: SourceConfig, store, installed) -> Intake:
     seen: set[str] = set()
     batch: list[RawArticle] = []
     try:
-        for raw in read_source(source, ctx.settings.base_dir, store):
+        # a dry run keeps no feed validators: the real run after it must not get a 304
+        for raw in read_source(source, ctx.settings.base_dir, store, save_state=not ctx.dry_run):
             if raw.id in seen:  # e.g. a feed that repeats a guid: one article, reported
                 result.duplicate_count += 1
                 if len(result.duplicates) < DUPLICATES_KEPT:

@@ -118,7 +118,7 @@ def test_article_page_shows_english_beside_original_with_names_and_facts(tmp_pat
     assert '<mark class="fixed" title="the model wrote: Lawrow">Lavrov</mark>' in html
     assert "the model wrote <del>Lawrow</del> → <ins>Lavrov</ins>" in html
     # the missing name
-    assert "Names missing" in html and "<strong>Tunxi</strong> is not in the English" in html
+    assert "Names missing" in html and '<strong title="tunxi">Tunxi</strong>' in html
     # facts: source, URL, language and confidence, model, status
     for fact in ("de-wire", 'href="https://example.org/1"', "German (de), confidence 0.98",
                  "translate-de_en 1.9", "status-translated"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -277,8 +278,10 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
         row = one_article(article_id)
         parts = views.article_parts(row)
         view = views.RowView(row)
+        flags = views.flag_list(parts)
+        kinds = Counter(f["kind"] for g in flags for f in g["flags"])
         return page("article.html", row=view, parts=parts, names=views.names(row),
-                    flags=views.flag_list(parts), story_id=view.story_id,
+                    flags=flags, flag_kinds=sorted(kinds.items()), story_id=view.story_id,
                     needs_review=view.needs_review)
 
     @app.get("/search", response_class=HTMLResponse)
