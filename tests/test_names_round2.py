@@ -50,6 +50,8 @@ DIFFERENT_NAMES = [
     ("zh", "拉夫罗夫说", "Lavrov said that Lavrova agreed"),
     ("zh", "王毅和王立", "Wang Yi and Wang Li"),
     ("zh", "王毅会见王宇", "Wang Yi met Wang Yu"),
+    ("en", "Merz met Mertz.", "Merz met Mertz."),  # English is its own source
+    ("en", "Putin and Lyudmila Putina", "Putin and Lyudmila Putina"),
 ]
 
 
@@ -212,6 +214,14 @@ def test_help_does_not_import_the_segmenter():
         ("de", "Unter #Lawrow diskutiert", "Discussed under #Lawrow"),
         ("zh", "#普京访华# 引发热议", "#普京访华# sparked debate"),
         ("zh", "详情见 kremlin.ru", "Details at kremlin.ru"),
+        ("zh", "详见kremlin.ru的报道", "See the report on kremlin.ru"),  # no space in Chinese
+        (
+            "zh",
+            "访问https://kremlin.ru/putin了解详情",
+            "Visit https://kremlin.ru/putin for details",
+        ),
+        ("zh", "请关注@拉夫罗夫 的账号", "Follow @拉夫罗夫 's account"),
+        ("zh", "话题#Lawrow引发讨论", "The topic #Lawrow sparked debate"),
     ],
 )
 def test_names_only_inside_protected_spans_are_not_entities(glossary, lang, source, translation):
