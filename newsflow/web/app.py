@@ -82,16 +82,10 @@ class Reader:
         except StoreUnavailable:
             raise
         except Exception as exc:
-            if not _is_database_error(exc):
+            if not readonly.is_database_error(exc):
                 raise
             self.reset()
             raise readonly.classify(exc, self.where) from None
-
-
-def _is_database_error(exc: BaseException) -> bool:
-    import sqlite3
-
-    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def _stories():
