@@ -146,14 +146,11 @@ class _Host:
 
 _hosts: dict[str, _Host] = {}
 _hosts_lock = threading.Lock()
-_run = 0  # bumped by begin_run(); robots copies of an older run are read again
 
 
 def begin_run() -> None:
     """Start a new run: every host's robots.txt is read again on first use."""
-    global _run
     with _hosts_lock:
-        _run += 1
         for host in _hosts.values():
             host.robots_until = 0.0
 
