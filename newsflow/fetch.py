@@ -238,7 +238,7 @@ def _http() -> httpx.Client:
     global _client, _client_pid
     with _client_lock:
         if _client is None or _client_pid != os.getpid():
-            _client = httpx.Client(follow_redirects=False, trust_env=False,
+            _client = httpx.Client(follow_redirects=False,  # proxies from the environment honoured
                                    limits=httpx.Limits(max_connections=64))
             _client_pid = os.getpid()
         return _client
