@@ -50,6 +50,8 @@ DIFFERENT_NAMES = [
     ("zh", "拉夫罗夫说", "Lavrov said that Lavrova agreed"),
     ("zh", "王毅和王立", "Wang Yi and Wang Li"),
     ("zh", "王毅会见王宇", "Wang Yi met Wang Yu"),
+    ("en", "Merz met Mertz.", "Merz met Mertz."),  # English is its own source
+    ("en", "Putin and Lyudmila Putina", "Putin and Lyudmila Putina"),
 ]
 
 
@@ -212,6 +214,14 @@ def test_help_does_not_import_the_segmenter():
         ("de", "Unter #Lawrow diskutiert", "Discussed under #Lawrow"),
         ("zh", "#普京访华# 引发热议", "#普京访华# sparked debate"),
         ("zh", "详情见 kremlin.ru", "Details at kremlin.ru"),
+        ("zh", "详见kremlin.ru的报道", "See the report on kremlin.ru"),  # no space in Chinese
+        (
+            "zh",
+            "访问https://kremlin.ru/putin了解详情",
+            "Visit https://kremlin.ru/putin for details",
+        ),
+        ("zh", "请关注@拉夫罗夫 的账号", "Follow @拉夫罗夫 's account"),
+        ("zh", "话题#Lawrow引发讨论", "The topic #Lawrow sparked debate"),
     ],
 )
 def test_names_only_inside_protected_spans_are_not_entities(glossary, lang, source, translation):
@@ -443,3 +453,17 @@ def test_the_segmenter_cache_goes_where_it_is_told(monkeypatch, tmp_path):
     assert segment.cache_dir() == tmp_path / "jieba"
     monkeypatch.delenv("NEWSFLOW_CACHE_DIR")
     assert segment.cache_dir().name == "jieba" and "newsflow-" in str(segment.cache_dir())
+
+
+def test_glossary_names_next_to_each_other_inside_one_dictionary_word():
+    glossary = parse_glossary(
+        "entries:\n"
+        "  - id: unsc\n    type: org\n    en: [UN Security Council]\n    zh: [联合国安理会, 安理会]\n"
+        "  - id: hall\n    type: place\n    en: [Great Hall of the People]\n    zh: [人民大会堂]\n"
+        "  - id: beijing\n    type: place\n    en: [Beijing]\n    zh: [北京]\n"
+    )
+    # 安理会常任理事国 and 北京人民大会堂 are words of jieba's dictionary
+    report = check_names(glossary, "zh", "中俄作为联合国安理会常任理事国", "")
+    assert [f.entity for f in report.findings] == ["unsc"]
+    report = check_names(glossary, "zh", "习近平在北京人民大会堂会见", "")
+    assert [f.entity for f in report.findings] == ["beijing", "hall"]

@@ -198,13 +198,18 @@ def check_names(glossary: Glossary, lang: str, source: str, translation: str) ->
         allowed = _allowed_spans(index, folded, accepted + wrong)
     wrong = [w for w in wrong if not inside(allowed_ranges(allowed), w.start, w.end)]
     chosen = _resolve(index, text, accepted, wrong)
-    if evidence:
-        fuzzy = [c for c in chosen if c.kind in FUZZY and c.kind != "case"]
+    fuzzy = [c for c in chosen if c.kind in FUZZY and c.kind != "case"]
+    if fuzzy:
         sure = [c for c in chosen if c not in fuzzy]
         standing = [a for a in _unique(accepted) if not any(w.overlaps(a) for w in chosen)]
         answered = Counter(a.entity for a in standing)
         answered.update(eid for _s, _e, eid in allowed)
-        answered.update(w.entity for w in _unique(sure))
+        if evidence:
+            answered.update(w.entity for w in _unique(sure))
+        else:
+            # English is its own source: a near miss next to a right form of the same name
+            # may be someone else ("Merz met Mertz"); alone, it is the name
+            counts = Counter({eid: len(fuzzy) for eid in present})
         kept = budget_filter(fuzzy, counts, answered, lambda s: name_key(text[s.start : s.end]))
         chosen = sorted(sure + kept, key=lambda s: s.start)
     still_accepted = [
