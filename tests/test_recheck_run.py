@@ -26,7 +26,9 @@ def article_files(output) -> dict[str, dict]:
 
 
 def test_a_glossary_edit_rechecks_stored_articles_without_translating(prefect_harness, tmp_path,
-                                                                      installed_models_dir):
+                                                                      installed_models_dir, capsys):
+    from newsflow.cli import _print_summary
+
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for i, text in enumerate(["Lawrow traf Wang Yi in Peking. Die Gespräche dauerten drei Stunden.",
@@ -54,6 +56,9 @@ def test_a_glossary_edit_rechecks_stored_articles_without_translating(prefect_ha
     assert model_calls() == calls  # nothing was translated
     after = harness.db_rows(db)
     assert sorted(r["id"] for r in second["rechecked"]) == sorted(before)
+    capsys.readouterr()
+    _print_summary(second)  # what `newsflow run` prints
+    assert "2 stored articles re-checked against the edited glossary" in capsys.readouterr().out
     for article_id, row in after.items():
         old = before[article_id]
         entities = {f["entity"] for f in json.loads(row["name_findings"])}
