@@ -270,6 +270,7 @@ class NameIndex:
         self.near_cache: dict = {}
         self.known_cache: dict = {}
         self.segment_cache: dict = {}
+        self.pool_cache: dict = {}
         self.accepted_plain = {  # accepted forms as written, case and spacing aside
             " ".join(fold(f).casefold().split()) for e in entries for f in e.en
         }
