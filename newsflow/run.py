@@ -158,7 +158,7 @@ def intake(ctx: RunContext, source: SourceConfig, store, installed) -> Intake:
     seen: set[str] = set()
     batch: list[RawArticle] = []
     try:
-        for raw in read_source(source, ctx.settings.base_dir, store):
+        for raw in read_source(source, ctx.settings.base_dir, store, save_state=not ctx.dry_run):
             if raw.id in seen:  # e.g. a feed that repeats a guid: one article, reported
                 result.duplicate_count += 1
                 if len(result.duplicates) < DUPLICATES_KEPT:
