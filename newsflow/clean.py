@@ -4,8 +4,10 @@ Pure: no I/O, never raises for bad input, never drops an article. An item
 with no text left comes back with ``paragraphs == []`` and an ``error``.
 
 * Full pages (``<html>``/``<body>`` present, or ``full_page=True``) go through
-  trafilatura (precision mode, no comments), with a plain ``<p>`` collector as
-  fallback when trafilatura finds nothing.
+  trafilatura (precision mode, no comments), after page chrome, small blocks named
+  as cookie banners / comments / related lists / share bars are removed and an
+  article split over several body ``<div>``s is joined; a plain ``<p>`` collector
+  is the fallback when trafilatura finds nothing.
 * HTML fragments (feed content) go through :func:`html_fragment_to_text`:
   block elements become paragraph breaks, scripts/navigation are removed.
 * Then every line is checked against :data:`BOILERPLATE_LINES` and
@@ -24,6 +26,7 @@ import unicodedata
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.xpaths import BODY_XPATH
 
 from newsflow.article import Article, RawArticle
 
@@ -279,6 +282,8 @@ def page_to_text(html: str) -> str:
     # Navigation, sidebars and footers go before trafilatura sees the page: on a
     # page without an article its fallback otherwise returns the menu's link text.
     etree.strip_elements(tree, *PAGE_CHROME_TAGS, with_tail=False)
+    drop_non_article_blocks(tree)
+    join_split_body(tree)
     try:
         text = trafilatura.extract(
             tree,
@@ -298,6 +303,66 @@ def page_to_text(html: str) -> str:
         # trafilatura puts one paragraph per line
         return "\n\n".join(text.splitlines())
     return _page_paragraphs(parse_document(html))
+
+
+# Elements that are never the article, whatever their tag: cookie banners, comment
+# sections, related-article lists, share bars (matched on class/id words).
+_NOT_ARTICLE = re.compile(
+    r"(^|[\s_-])(cookie|consent|gdpr|banner|comments?|comment-list|disqus|related|"
+    r"recommended|more-stories|share|sharing|social|newsletter|subscribe|paywall|"
+    r"breadcrumbs?|sidebar|promo|advert|ads?|teaser-list|kommentare|weitere)([\s_-]|$)",
+    re.IGNORECASE,
+)
+# Only blocks that hold little text are dropped on their class alone: a site that calls
+# its article wrapper "article-share-container" keeps its article.
+_MAX_DROPPED_CHARS = 1500
+# trafilatura takes the FIRST element its body expressions match ("[1]"): an article split
+# over <div class="article-body">...<div class="ad">...<div class="article-body"> loses
+# everything after the first part. The same expressions without "[1]" find all parts.
+_ALL_BODY_PARTS = [
+    etree.XPath(re.sub(r"\[1\]\s*$", "", str(expr).strip()),
+                namespaces={"re": "http://exslt.org/regular-expressions"})
+    for expr in BODY_XPATH
+]
+
+
+def join_split_body(tree) -> None:
+    """Move the children of later body parts that are siblings of the first one into
+    it, so trafilatura sees the whole article (what lies between them stays out)."""
+    for expr in _ALL_BODY_PARTS:
+        try:
+            found = expr(tree)
+        except etree.XPathError:
+            continue
+        if not found:
+            continue
+        found_set = set(found)
+        tops = [el for el in found if not any(a in found_set for a in el.iterancestors())]
+        first = tops[0]
+        for el in tops[1:]:
+            if el.getparent() is not first.getparent():
+                continue
+            if el.text and el.text.strip():  # text directly inside the part
+                etree.SubElement(first, "p").text = el.text
+            for child in list(el):
+                first.append(child)
+            el.drop_tree()
+        return
+
+
+def drop_non_article_blocks(tree) -> None:
+    """Remove the small blocks whose class/id/role names them as not the article (cookie
+    banners, comments, related lists, share bars), unless they hold the article."""
+    for el in list(tree.iter("div", "section", "ul", "ol", "aside")):
+        if el.getparent() is None:
+            continue
+        marker = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('role') or ''}"
+        if not _NOT_ARTICLE.search(marker):
+            continue
+        if el.find(".//article") is not None or el.find(".//main") is not None:
+            continue
+        if len("".join(el.itertext())) <= _MAX_DROPPED_CHARS:
+            el.drop_tree()
 
 
 _PARAGRAPH_TAGS = ("p", "h1", "h2", "h3", "li")

@@ -418,6 +418,10 @@ def _print_summary(summary: dict) -> None:
         kept = len(summary.get("retranslate_failed", [])) + summary.get("omitted", {}).get("retranslate_failed", 0)
         if kept:
             out.print(f"{kept} re-translations failed, previous kept (retried next run)", highlight=False)
+        rechecked = len(summary.get("rechecked", [])) + summary.get("omitted", {}).get("rechecked", 0)
+        if rechecked:
+            out.print(f"{rechecked} stored articles re-checked against the edited glossary "
+                      "(names only, nothing re-translated)", highlight=False)
     for e in summary.get("source_errors", []):
         out.print(f"source {e['source']} failed: {e['error']}", highlight=False)
     for warning in summary.get("warnings", []):

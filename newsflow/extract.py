@@ -13,28 +13,21 @@ More", "Related Articles", "%d bloggers like this:") are removed later by
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 import trafilatura
 from lxml import etree
-from trafilatura.xpaths import BODY_XPATH
 
-from newsflow.clean import PAGE_CHROME_TAGS, is_boilerplate, parse_document
+from newsflow.clean import (
+    PAGE_CHROME_TAGS,
+    drop_non_article_blocks,
+    is_boilerplate,
+    join_split_body,
+    parse_document,
+)
 
 log = logging.getLogger("newsflow.extract")
 
-# Elements that are never the article, whatever their tag: cookie banners, comment
-# sections, related-article lists, share bars (matched on class/id words).
-_NOT_ARTICLE = re.compile(
-    r"(^|[\s_-])(cookie|consent|gdpr|banner|comments?|comment-list|disqus|related|"
-    r"recommended|more-stories|share|sharing|social|newsletter|subscribe|paywall|"
-    r"breadcrumbs?|sidebar|promo|advert|ads?|teaser-list|kommentare|weitere)([\s_-]|$)",
-    re.IGNORECASE,
-)
-# Only blocks that hold little text are dropped on their class alone: a site that calls
-# its article wrapper "article-share-container" keeps its article.
-_MAX_DROPPED_CHARS = 1500
 # Dates only from what the page declares (meta tags, <time>), never guessed from the
 # text, which holds copyright years and dates of other stories.
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
@@ -66,8 +59,8 @@ def extract_article(html: str, url: str | None = None) -> Extracted | None:
         return None
     lang = _page_lang(tree)
     etree.strip_elements(tree, *PAGE_CHROME_TAGS, with_tail=False)
-    _drop_non_article_blocks(tree)
-    _join_split_body(tree)
+    drop_non_article_blocks(tree)
+    join_split_body(tree)
     try:
         doc = trafilatura.bare_extraction(
             tree,
@@ -108,50 +101,3 @@ def _page_lang(tree) -> str | None:
                 break
     value = (value or "").strip().split(",")[0].strip().lower()
     return value or None
-
-
-# trafilatura takes the FIRST element its body expressions match ("[1]"): an article split
-# over <div class="article-body">...<div class="ad">...<div class="article-body"> loses
-# everything after the first part. The same expressions without "[1]" find all parts.
-_ALL_BODY_PARTS = [
-    etree.XPath(re.sub(r"\[1\]\s*$", "", str(expr).strip()),
-                namespaces={"re": "http://exslt.org/regular-expressions"})
-    for expr in BODY_XPATH
-]
-
-
-def _join_split_body(tree) -> None:
-    """Move the children of later body parts that are siblings of the first one into
-    it, so trafilatura sees the whole article (what lies between them stays out)."""
-    for expr in _ALL_BODY_PARTS:
-        try:
-            found = expr(tree)
-        except etree.XPathError:
-            continue
-        if not found:
-            continue
-        found_set = set(found)
-        tops = [el for el in found if not any(a in found_set for a in el.iterancestors())]
-        first = tops[0]
-        for el in tops[1:]:
-            if el.getparent() is not first.getparent():
-                continue
-            if el.text and el.text.strip():  # text directly inside the part
-                etree.SubElement(first, "p").text = el.text
-            for child in list(el):
-                first.append(child)
-            el.drop_tree()
-        return
-
-
-def _drop_non_article_blocks(tree) -> None:
-    for el in list(tree.iter("div", "section", "ul", "ol", "aside")):
-        if el.getparent() is None:
-            continue
-        marker = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('role') or ''}"
-        if not _NOT_ARTICLE.search(marker):
-            continue
-        if el.tag in ("article", "main") or el.find(".//article") is not None:
-            continue
-        if len("".join(el.itertext())) <= _MAX_DROPPED_CHARS:
-            el.drop_tree()

@@ -306,8 +306,15 @@ def stored_article(article: RawArticle, row) -> RawArticle:
 
 
 def _follow_item(source: SourceConfig, job: _Job) -> Followed:
-    """:func:`_follow`, its page state marked with the item version it belongs to."""
-    followed = _follow(source, job)
+    """:func:`_follow`, its page state marked with the item version it belongs to. An
+    unexpected error (a bug, a library failing on odd markup) costs the item its full
+    text, never the source its other items."""
+    try:
+        followed = _follow(source, job)
+    except Exception as exc:
+        log.exception("%s: following the link failed", job.article.url)
+        return _fallback(job.article, job.stored,
+                         f"full text unavailable: {type(exc).__name__}: {_one_line(exc)}")
     if followed.state is not None:
         followed.state = {**followed.state, "source_updated": job.article.source_updated}
     return followed

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsflow import pipeline
+from newsflow import fetch, pipeline
 from newsflow.article import RawArticle
 from newsflow.config import Settings, SourceConfig
 from newsflow.report import (
@@ -94,6 +94,7 @@ class RunContext:
 
 def make_context(settings: Settings, run_id: str, *, languages: list[str] | None = None,
                  glossary: str | None = None, dry_run: bool = False) -> RunContext:
+    fetch.begin_run()  # robots.txt is read again, once per host, in every run (sources helper)
     gpath = glossary or settings.glossary
     resolved = str(settings.resolve(gpath)) if gpath else None
     root = settings.resolve(settings.run.spool_dir) if settings.run.spool_dir else (
@@ -158,6 +159,7 @@ def intake(ctx: RunContext, source: SourceConfig, store, installed) -> Intake:
     seen: set[str] = set()
     batch: list[RawArticle] = []
     try:
+        # a dry run keeps no feed validators: the real run after it must not get a 304
         for raw in read_source(source, ctx.settings.base_dir, store, save_state=not ctx.dry_run):
             if raw.id in seen:  # e.g. a feed that repeats a guid: one article, reported
                 result.duplicate_count += 1
@@ -257,6 +259,8 @@ class ChunkResult:
     in_progress: int = 0  # claimed by another live run
     translated_sentences: int = 0
     cached_sentences: int = 0
+    redecoded_sentences: int = 0  # decoded a second time (quality: wider beam, repetition penalties)
+    nbest_picks: int = 0  # sentences whose names came from a lower hypothesis of the beam
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     ledger: str | None = None
@@ -265,7 +269,7 @@ class ChunkResult:
 def _engine_for(settings: Settings, route: pipeline.Route):
     from translators.engine import EngineOptions, get_engine
 
-    return get_engine(route.package, EngineOptions.from_config(settings.translation))
+    return get_engine(route.package, EngineOptions.from_config(settings.translation, settings.quality))
 
 
 def _load_glossary(path: str | None):
@@ -304,7 +308,8 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
     with timed("translate"):
         for key, (route, group) in plan.translate.items():
             try:
-                translated += pipeline.translate_group(route, group, engine_for(settings, route), cache=cache)
+                translated += pipeline.translate_group(route, group, engine_for(settings, route), cache=cache,
+                                                       glossary=glossary, quality=settings.quality)
             except Exception as exc:  # a broken model or engine: keep what was there, retry next run
                 reason = " ".join(f"{type(exc).__name__}: {exc}".split())
                 log.error("translation %s failed: %s", key, reason)
@@ -318,6 +323,8 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
                     else:
                         rows.append(pipeline.base_row(art, "failed", ctx.run_id, f"translation failed: {reason}"))
     res.translated_sentences, res.cached_sentences = cache.translated, cache.hits
+    res.redecoded_sentences = sum(t.redecoded for t in translated)
+    res.nbest_picks = sum(t.nbest_picks for t in translated)
     with timed("names"):
         for t in translated:
             names = pipeline.apply_names(glossary, t.article.lang, t.article, t.title_en, t.paragraphs_en)
@@ -424,7 +431,9 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
         now_iso(), written=sum(r.written for r in results), source_errors=source_errors,
         stage_seconds=timed.into, warnings=out_warnings,
         sentences={"translated": sum(r.translated_sentences for r in results),
-                   "from_cache": sum(r.cached_sentences for r in results)})
+                   "from_cache": sum(r.cached_sentences for r in results),
+                   "redecoded": sum(r.redecoded_sentences for r in results),
+                   "nbest_picks": sum(r.nbest_picks for r in results)})
     if repaired:
         log.info("wrote the missing files of %d stored articles", repaired)
     path = None

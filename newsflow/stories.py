@@ -135,6 +135,9 @@ def assign(store, rows: Iterable, settings=None, *, now: datetime | None = None)
                     _drop_member(store, conn, r.id)
                 continue
             if m and m["signature"] == signature(r):
+                if r.story_id != m["story_id"]:  # a writer that did not carry story_id over
+                    store._exec(conn, "UPDATE articles SET story_id = ? WHERE id = ?",
+                                (m["story_id"], r.id))
                 continue
             if m:
                 moved_from.add(m["story_id"])
@@ -277,27 +280,32 @@ def parse_since(value: str | None, now: datetime | None = None) -> str | None:
     return _iso(t)
 
 
-def _like(value: str) -> str:
-    return "%" + json.dumps(value, ensure_ascii=False).replace("%", "").replace("_", "_") + "%"
+def _json_like(value: str, suffix: str = "") -> str:
+    """A LIKE pattern for one element of a JSON list (or, with ``suffix=":"``, one key of a
+    JSON object) as this module writes them: the quotes delimit the whole element."""
+    from newsflow.store.base import like_pattern
+
+    return like_pattern(json.dumps(value, ensure_ascii=False) + suffix)
 
 
 def list_stories(store, *, since=None, entity=None, lang=None, source=None, limit=50,
                  offset=0) -> list[dict]:
-    """Stories newest first (by last_seen), each with its articles (oldest first)."""
+    """Stories newest first (by last_seen), each with its articles (oldest first).
+    ``entity``: a glossary id (``lavrov``, ``wang_yi``; "Wang Yi" works too) or a name word
+    (``klitschko``); ``since``: ISO or ``24h``/``7d``; ``lang``/``source``: one of the story's."""
     sql, args = ("SELECT id, title, languages, sources, entities, first_seen, last_seen, "
                  "article_count FROM stories WHERE 1=1"), []
     if since:
         sql, args = sql + " AND last_seen >= ?", [*args, parse_since(since)]
-    for col, value in (("entities", entity), ("languages", lang), ("sources", source)):
+    if entity:  # any name the story's articles give, not only the listed top ones
+        key = "_".join(entity.lower().split())
+        sql, args = sql + " AND entity_counts LIKE ? ESCAPE '\\'", [*args, _json_like(key, ":")]
+    for col, value in (("languages", lang), ("sources", source)):
         if value:
-            sql, args = sql + f" AND {col} LIKE ?", [*args, _like(value)]
+            sql, args = sql + f" AND {col} LIKE ? ESCAPE '\\'", [*args, _json_like(value)]
     sql += f" ORDER BY last_seen DESC, id {store.BYTE_ORDER} LIMIT ? OFFSET ?"
     rows = store._query(sql, [*args, int(limit), int(offset)])
     stories = [_story_out(r) for r in rows]
-    # a LIKE on JSON text can over-match (a name inside a longer one): check exactly
-    stories = [s for s in stories
-               if (not entity or entity in s["entities"]) and (not lang or lang in s["languages"])
-               and (not source or source in s["sources"])]
     _attach_articles(store, stories)
     return stories
 

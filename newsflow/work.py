@@ -28,9 +28,10 @@ log = logging.getLogger("newsflow.run")
 # -- sources ----------------------------------------------------------------------------
 
 
-def read_source(source: SourceConfig, base_dir: Path, store=None, save_state: bool = True) -> Iterator[RawArticle]:
+def read_source(source: SourceConfig, base_dir: Path, store=None, *,
+                save_state: bool = True) -> Iterator[RawArticle]:
     """The source's articles, one at a time (``newsflow.sources.read_source``: a folder is
-    read file by file). ``save_state=False`` (a dry run): feed validators are not written."""
+    read file by file; ``save_state=False`` for dry runs keeps no feed validators)."""
     from newsflow.sources import read_source as read
 
     yield from read(source, base_dir, store=store, save_state=save_state)

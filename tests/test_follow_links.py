@@ -294,3 +294,21 @@ def test_feed_marking_items_updated_is_not_answered_from_old_validators(site):
     assert "if-none-match" not in next(r for r in site.requests if r.path == "/feed.rss").headers
     assert site.statuses("/de/radwege.html") == [200]  # the page too: its validators were for v1
     assert second["de-1"].fetched_from == f"{site.base}/de/radwege.html"
+
+
+def test_an_unexpected_error_costs_one_item_not_the_source(site, monkeypatch):
+    from newsflow import feeds
+
+    real = feeds.extract_article
+
+    def broken(html, url=None):
+        if "radwege" in (url or ""):
+            raise RuntimeError("odd markup")
+        return real(html, url)
+
+    monkeypatch.setattr(feeds, "extract_article", broken)
+    articles = run(feed_source(site), MemoryStore())
+    assert len(articles) == 11
+    assert articles["de-1"].fetch_note == "full text unavailable: RuntimeError: odd markup"
+    assert articles["de-1"].text == "Zwölf Kilometer neue Radwege: der Stadtrat hat entschieden."
+    assert articles["de-2"].fetched_from  # the others are unaffected

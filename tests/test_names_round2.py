@@ -50,6 +50,8 @@ DIFFERENT_NAMES = [
     ("zh", "拉夫罗夫说", "Lavrov said that Lavrova agreed"),
     ("zh", "王毅和王立", "Wang Yi and Wang Li"),
     ("zh", "王毅会见王宇", "Wang Yi met Wang Yu"),
+    ("en", "Merz met Mertz.", "Merz met Mertz."),  # English is its own source
+    ("en", "Putin and Lyudmila Putina", "Putin and Lyudmila Putina"),
 ]
 
 
@@ -80,6 +82,20 @@ def test_only_as_many_near_misses_as_unaccounted_mentions_are_fixed(glossary):
     findings, corrected = judge(glossary, "de", "Lawrow sagte", "Lavrovv said, Lavrentov added")
     assert findings["lavrov"] == ("wrong", ["Lavrovv"])
     assert corrected == "Lavrov said, Lavrentov added"
+
+
+@pytest.mark.parametrize(
+    "translation",
+    [
+        "He spoke at the Mertz Foundation.",  # a prize or an institution named after someone
+        "He received the Mertz Prize.",
+        "He met Hans Mertz.",  # someone else's first name
+    ],
+)
+def test_a_near_miss_naming_something_else_stays_even_with_a_mention_left(glossary, translation):
+    findings, corrected = judge(glossary, "de", "Merz sprach.", translation)
+    assert findings["merz"] == ("missing", [])
+    assert corrected == translation
 
 
 def test_the_entity_s_own_first_name_makes_it_the_entity(glossary):
@@ -198,6 +214,14 @@ def test_help_does_not_import_the_segmenter():
         ("de", "Unter #Lawrow diskutiert", "Discussed under #Lawrow"),
         ("zh", "#普京访华# 引发热议", "#普京访华# sparked debate"),
         ("zh", "详情见 kremlin.ru", "Details at kremlin.ru"),
+        ("zh", "详见kremlin.ru的报道", "See the report on kremlin.ru"),  # no space in Chinese
+        (
+            "zh",
+            "访问https://kremlin.ru/putin了解详情",
+            "Visit https://kremlin.ru/putin for details",
+        ),
+        ("zh", "请关注@拉夫罗夫 的账号", "Follow @拉夫罗夫 's account"),
+        ("zh", "话题#Lawrow引发讨论", "The topic #Lawrow sparked debate"),
     ],
 )
 def test_names_only_inside_protected_spans_are_not_entities(glossary, lang, source, translation):
@@ -354,6 +378,8 @@ MANGLED = [
     ("zh", "习近平表示", "xi jinping said", "xi_jinping", ["xi jinping"], "Xi Jinping said"),
     ("zh", "习近平表示", "Xi jinping said", "xi_jinping", ["Xi jinping"], "Xi Jinping said"),
     ("de", "in Moskau", "in moscow", "moscow", ["moscow"], "in Moscow"),
+    ("zh", "在香港", "in hong kong", "hong_kong", ["hong kong"], "in Hong Kong"),
+    ("de", "Der Kreml teilte mit", "The kremlin said", "kremlin", ["kremlin"], "The Kremlin said"),
     # Pinyin with tone marks left in
     ("zh", "王毅表示", "Wáng Yì said", "wang_yi", ["Wáng Yì"], "Wang Yi said"),
     ("zh", "习近平表示", "Xí Jìnpíng said", "xi_jinping", ["Xí Jìnpíng"], "Xi Jinping said"),
@@ -374,6 +400,12 @@ MANGLED = [
     ),
     ("zh", "在上海", "in Upper Sea", "shanghai", ["Upper Sea"], "in Shanghai"),
     ("zh", "在香港", "in Fragrant Harbour", "hong_kong", ["Fragrant Harbour"], "in Hong Kong"),
+    ("zh", "在柏林", "in Cypress Forest", "berlin", ["Cypress Forest"], "in Berlin"),
+    # a detokenisation gap after a Pinyin apostrophe; a multi-word name written as one word
+    ("zh", "在西安", "in Xi' an", "xian", ["Xi' an"], "in Xi'an"),
+    ("zh", "在西安", "in Xi ' an", "xian", ["Xi ' an"], "in Xi'an"),
+    ("zh", "在香港", "in Hongkong", "hong_kong", ["Hongkong"], "in Hong Kong"),
+    ("de", "Wladimir Putin", "Vladimir Poutine", "putin", ["Vladimir Poutine"], "Vladimir Putin"),
 ]
 
 
@@ -392,6 +424,8 @@ def test_mangling_is_wrong_and_fixed(glossary, lang, source, translation, entity
         ("de", "Von der Leyen", "Von der Leyen"),
         ("zh", "在黄山", "in Huangshan"),
         ("zh", "王毅和王立", "Wang Yi and Wang Li"),
+        ("de", "Osteuropa", "eastern Europe"),  # a style of capitals, not an error
+        ("de", "Russisches Außenministerium", "the Russian foreign ministry"),
     ],
 )
 def test_right_spellings_stay_ok(lang, source, translation):
@@ -403,7 +437,19 @@ def test_right_spellings_stay_ok(lang, source, translation):
         "  - id: vdl\n    en: [von der Leyen, Von der Leyen]\n    de: [von der Leyen]\n"
         "  - id: huangshan\n    type: place\n    en: [Huangshan]\n    zh: [黄山]\n"
         "  - id: wang_yi\n    en: [Wang Yi]\n    zh: [王毅]\n"
+        "  - id: eastern_europe\n    type: place\n    en: [Eastern Europe]\n    de: [Osteuropa]\n"
+        "  - id: mfa\n    type: org\n    en: [Russian Foreign Ministry]\n"
+        "    de: [Russisches Außenministerium]\n"
     )
     report = check_names(glossary, lang, source, translation)
     assert report.corrected == translation
     assert all(f.status == "ok" for f in report.findings), report.findings
+
+
+def test_the_segmenter_cache_goes_where_it_is_told(monkeypatch, tmp_path):
+    from newsflow.names import segment
+
+    monkeypatch.setenv("NEWSFLOW_CACHE_DIR", str(tmp_path))
+    assert segment.cache_dir() == tmp_path / "jieba"
+    monkeypatch.delenv("NEWSFLOW_CACHE_DIR")
+    assert segment.cache_dir().name == "jieba" and "newsflow-" in str(segment.cache_dir())

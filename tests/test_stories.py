@@ -183,6 +183,11 @@ def test_rerun_is_idempotent_and_a_changed_article_moves(store):
     before = stories.list_stories(store, limit=1000)
     assert stories.assign(store, rows, settings()) == []  # nothing changed: nothing touched
     assert stories.list_stories(store, limit=1000) == before
+    # a writer that stored a row without its story_id: the same story, the column repaired
+    store.upsert_many([rows[0]])
+    assert store.get(rows[0].id).story_id is None
+    assert stories.assign(store, [rows[0]], settings()) == []
+    assert store.get(rows[0].id).story_id == story_of(store)[rows[0].id]
     # one Tunxi report is rewritten into a Sichuan earthquake report: it moves
     placed = story_of(store)
     quake = [r for r in rows if r.id == "daily-b-024"][0]
@@ -237,6 +242,10 @@ def test_list_stories_filters_newest_first(store):
                for s in found for a in s["articles"])
     lavrov = stories.list_stories(store, entity="lavrov")
     assert lavrov and all("lavrov" in s["entities"] for s in lavrov)
+    assert [s["id"] for s in stories.list_stories(store, entity="Wang Yi")] == \
+        [s["id"] for s in stories.list_stories(store, entity="wang_yi")] != []
+    assert stories.list_stories(store, entity="lavro") == []  # whole names, not parts
+    assert stories.list_stories(store, entity="lavrov_%") == []
     assert all("zt" in s["languages"] for s in stories.list_stories(store, lang="zt"))
     assert stories.list_stories(store, since="2026-03-12T00:00:00+00:00")
     assert stories.list_stories(store, since="2099-01-01") == []
@@ -293,3 +302,36 @@ def test_cli_stories_json_contract_and_catch_up(tmp_path):
     bad = subprocess.run([*cmd[:-2], "stories", "--since", "soon"], capture_output=True, text=True,
                          cwd=REPO, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error: --since 'soon'")
+
+
+def test_a_run_assigns_stories_and_reports_them(tmp_path):
+    """The run core's hook (newsflow/run.py) calls assign after the names step: the English
+    samples (no models here: German and Chinese stay pending) are in stories, the report lists
+    the stories the run touched, and a second run over the same input touches none."""
+    from newsflow import run
+    from newsflow.config import load_settings
+    from newsflow.store import open_store
+
+    cfg = write_config(tmp_path, None)
+
+    def run_once(run_id):
+        ctx = run.make_context(load_settings(cfg), run_id)
+        with open_store(ctx.settings) as store:
+            run.start(ctx, store)
+            installed = run.installed_packages(ctx.settings)
+            intakes = [run.intake(ctx, s, store, installed) for s in ctx.settings.sources]
+            results = [run.process_chunk(ctx, paths, store)
+                       for paths in run.chunks(intakes, ctx.chunk_articles)]
+            report, _ = run.finish(ctx, store, intakes, results, started_at=run.now_iso(),
+                                   source_errors=[], stage_seconds={})
+            return report, story_of(store), store.all()
+
+    report, placed, rows = run_once("run-1")
+    english = {r.id for r in rows if r.status == "passed-through"}
+    assert english and set(placed) == english
+    assert report.stories_touched and all(
+        {"id", "title", "languages", "article_count"} <= set(s) for s in report.stories_touched)
+    assert {s["id"] for s in report.stories_touched} == set(placed.values())
+    assert all(r.story_id == placed[r.id] for r in rows if r.id in english)
+    again, placed2, _ = run_once("run-2")
+    assert again.stories_touched == [] and placed2 == placed

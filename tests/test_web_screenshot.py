@@ -88,6 +88,14 @@ def reader(tmp_path, installed_models_dir, prefect_harness):
     run = subprocess.run([*base, "run", "--no-install-models"], capture_output=True, text=True,
                          env=_env(tmp_path, PREFECT_API_URL.value()), timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
+    # what the CLI prints, to compare the reader's JSON with (`newsflow stories` also assigns
+    # stored articles that have no story yet: the reader itself never writes)
+    cli = {}
+    for name, args in (("stories", ["stories", "--json"]), ("search", ["search", "Lavrov", "--json"])):
+        done = subprocess.run([*base, *args], capture_output=True, text=True,
+                              env=_env(tmp_path, None), timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        cli[name] = json.loads(done.stdout)
     db = tmp_path / "data" / "newsflow.db"
     before = db.stat().st_mtime_ns
     port = _free_port()
@@ -107,7 +115,7 @@ def reader(tmp_path, installed_models_dir, prefect_harness):
                 out, err = proc.communicate()
                 pytest.fail(f"newsflow web did not answer on {url}: {err[-2000:]}")
             time.sleep(0.3)
-        yield url, db
+        yield url, db, cli
     finally:
         proc.terminate()
         try:
@@ -119,7 +127,7 @@ def reader(tmp_path, installed_models_dir, prefect_harness):
 
 
 def test_reader_over_a_sample_run(reader, tmp_path):
-    url, db = reader
+    url, db, cli = reader
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     rows = con.execute("SELECT id, title, lang, status, name_findings FROM articles").fetchall()
@@ -132,6 +140,11 @@ def test_reader_over_a_sample_run(reader, tmp_path):
     stories = client.get("/api/stories", params={"limit": 200}).json()["stories"]
     listed = {a["id"] for s in stories for a in s["articles"]}
     assert {r["id"] for r in rows if r["status"] in ("translated", "passed-through")} <= listed
+    # the same stories, with the CLI's fields, as `newsflow stories --json`
+    assert [s["id"] for s in stories] == [s["id"] for s in cli["stories"]["stories"]]
+    for ours, theirs in zip(stories, cli["stories"]["stories"], strict=True):
+        assert {k: ours[k] for k in theirs} == theirs
+    assert stories
     story = client.get(f"/stories/{stories[0]['id']}")
     assert story.status_code == 200
     assert client.get(f"/api/stories/{stories[0]['id']}").json()["id"] == stories[0]["id"]
@@ -139,8 +152,9 @@ def test_reader_over_a_sample_run(reader, tmp_path):
     found = client.get("/search", params={"q": "Lavrov"})
     assert found.status_code == 200 and 'href="/articles/' in found.text
     results = client.get("/api/search", params={"q": "Lavrov"}).json()["results"]
-    assert results and {"id", "title", "title_en", "lang", "source", "url", "published", "story",
-                        "snippet"} <= results[0].keys()
+    assert results and results == cli["search"]["results"]  # as `newsflow search Lavrov --json`
+    assert {"id", "title", "title_en", "lang", "source", "url", "published", "story",
+            "snippet"} <= results[0].keys()
 
     # a German article with a name the check fixed or missed, else any German one
     german = [r for r in rows if r["lang"] == "de" and r["status"] == "translated"]
@@ -163,10 +177,11 @@ def test_reader_over_a_sample_run(reader, tmp_path):
 
     out = Path(os.environ.get("NEWSFLOW_SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    shots = {"reader-stories.png": f"{url}/", "reader-article.png": f"{url}/articles/{article_id}"}
-    for name, page_url in shots.items():
+    shots = {"reader-stories.png": (f"{url}/", 1000),
+             "reader-article.png": (f"{url}/articles/{article_id}", 1300)}
+    for name, (page_url, height) in shots.items():
         try:
-            screenshot(page_url, out / name, width=1400, height=1000, wait_ms=3000)
+            screenshot(page_url, out / name, width=1400, height=height, wait_ms=3000)
         except SystemExit as exc:
             pytest.fail(str(exc))
         data = (out / name).read_bytes()

@@ -1,22 +1,25 @@
 """Judge the names in one translation against the glossary and fix the wrong ones.
 
-For each glossary entity named in the source, the translation is scanned for accepted forms
-and for wrong ones (see :mod:`newsflow.names.index`). Resolution rules:
+Order of work for one record:
 
-- an accepted form is never wrong: a wrong candidate overlapping an accepted form is dropped,
-  unless it strictly contains it ("Sergej Lavrov" is a wrong full name around an accepted
-  surname);
-- wrong candidates do not overlap: longer first, then exact > Pinyin > literal > near miss;
-- a near-miss window of several words is dropped when fixing a smaller wrong span inside it
-  already gives an accepted form ("Maria Zaharova": only "Zaharova" is wrong);
-- status ``wrong`` if the entity has a wrong span (even next to accepted ones), else ``ok`` if
-  it has an accepted one, else ``missing``. ``found`` lists the text of those spans (wrong ones
-  for ``wrong``, accepted ones for ``ok``) in order of appearance, each distinct text once.
-
-Near misses (:func:`newsflow.names.translit.is_near_miss`) are tried only for capitalised
-windows of 1-3 words, only against persons and single-word places of entities named in the
-source, never for Chinese personal names (Wang Li is not a misspelling of Wang Yi), never for an
-accepted form of any entity or an English word derived from one (Russian, Germans).
+1. URLs, e-mail addresses, @handles and #hashtags are blanked out of both texts
+   (:mod:`newsflow.names.protect`); detokenisation gaps before an apostrophe are closed in a
+   view of the translation ("Xi 'an" -> "Xi'an"), spans are mapped back for the fix.
+2. The source names the entities (:meth:`NameIndex.source_entities`, Chinese hits must be
+   words of their own, :mod:`newsflow.names.segment`); each hit is one mention.
+3. The translation is scanned for accepted forms and wrong candidates of those entities
+   (:mod:`newsflow.names.index`): sure ones (avoid forms, source forms left, Pinyin, literal
+   renderings, tone marks, gaps) and fuzzy ones (near misses, :mod:`newsflow.names.near`;
+   wrong capitals). Candidates inside a fixed expression (``allow``) are dropped.
+4. Resolution: an accepted form is never wrong (a candidate overlapping one is dropped, unless
+   it strictly contains it: "Sergej Lavrov"); candidates do not overlap (longer first, then
+   sure > Pinyin > literal > fuzzy); a near-miss window of several words is dropped when fixing
+   a smaller wrong span inside it already gives an accepted form ("Maria Zaharova").
+5. Evidence (:mod:`newsflow.names.evidence`): fuzzy spans are kept only for source mentions
+   nothing else answers to, and never when they are a known different name.
+6. Status ``wrong`` if the entity has a wrong span (even next to accepted ones), else ``ok`` if
+   it has an accepted form or an allowed expression, else ``missing``. ``found`` lists the text
+   of those spans in order of appearance, each distinct text once.
 
 The correction replaces only the wrong spans (a right-to-left splice, every other character is
 kept): capitals stay capitals ("LAWROW" -> "LAVROV"), otherwise the glossary's form is written;
@@ -195,13 +198,18 @@ def check_names(glossary: Glossary, lang: str, source: str, translation: str) ->
         allowed = _allowed_spans(index, folded, accepted + wrong)
     wrong = [w for w in wrong if not inside(allowed_ranges(allowed), w.start, w.end)]
     chosen = _resolve(index, text, accepted, wrong)
-    if evidence:
-        fuzzy = [c for c in chosen if c.kind in FUZZY and c.kind != "case"]
+    fuzzy = [c for c in chosen if c.kind in FUZZY and c.kind != "case"]
+    if fuzzy:
         sure = [c for c in chosen if c not in fuzzy]
         standing = [a for a in _unique(accepted) if not any(w.overlaps(a) for w in chosen)]
         answered = Counter(a.entity for a in standing)
         answered.update(eid for _s, _e, eid in allowed)
-        answered.update(w.entity for w in _unique(sure))
+        if evidence:
+            answered.update(w.entity for w in _unique(sure))
+        else:
+            # English is its own source: a near miss next to a right form of the same name
+            # may be someone else ("Merz met Mertz"); alone, it is the name
+            counts = Counter({eid: len(fuzzy) for eid in present})
         kept = budget_filter(fuzzy, counts, answered, lambda s: name_key(text[s.start : s.end]))
         chosen = sorted(sure + kept, key=lambda s: s.start)
     still_accepted = [
@@ -267,9 +275,10 @@ def _from_accepted(
     evidence: bool,
 ) -> tuple[dict, dict]:
     """Accepted forms written wrong: with a detokenisation gap ("Xi 'an") or with marks no
-    glossary spelling has (Pinyin tone marks: "Wáng Yì") -> certain; with capitals where the
-    glossary has none missing ("lavrov", "Xi jinping") -> fuzzy (``case``), persons and
-    single-word places only, and only with a source to give evidence."""
+    glossary spelling has (Pinyin tone marks: "Wáng Yì") -> certain; with a capital of the
+    glossary's missing ("lavrov", "Xi jinping", "kremlin") -> fuzzy (``case``), only with a
+    source to give evidence; a multi-word place or organisation only when it has no capital at
+    all ("hong kong", not "eastern Europe")."""
     marked: dict[tuple[int, int, str], _Span] = {}
     cased: dict[tuple[int, int, str], _Span] = {}
     for span in _unique(accepted):
@@ -291,10 +300,10 @@ def _from_accepted(
                 plain = [f for f in forms if not _COMBINING.search(unicodedata.normalize("NFD", f))]
                 marked[where] = replace(span, kind="marks", target=(plain or forms)[0])
                 continue
-        if not evidence or entry.type == "org":
+        if not evidence:
             continue
-        if entry.type == "place" and len(written.split()) > 1:
-            continue
+        if entry.type != "person" and len(written.split()) > 1 and not written.islower():
+            continue  # "eastern Europe", "Russian foreign ministry": a style, not an error
         if not any(_case_fits(fold(written), fold(f)) for f in forms):
             cased[where] = replace(span, kind="case", target=forms[0], score=1)
     return marked, cased
@@ -448,7 +457,7 @@ def _apply(translation: str, chosen: list[_Span]) -> str:
             # Chinese characters need no spaces around them; the English name does
             if span.start > 0 and _LATIN_WORD.match(translation[span.start - 1]):
                 replacement = " " + replacement
-            if span.end < len(translation) and _LATIN_WORD.match(translation[span.end]):
+            if span.end < len(result) and _LATIN_WORD.match(result[span.end]):
                 replacement += " "
         result = result[: span.start] + replacement + result[span.end :]
     return result

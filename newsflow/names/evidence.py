@@ -8,7 +8,8 @@ Two checks, applied to every fuzzy span (near misses and wrong capitalisation):
   names (Metz, Merkel, Scholl, Sakharov, Gutierrez, ... in :mod:`newsflow.names.lists`); the
   other gender's form of the entity's surname (Putina, Peskova, Zelenska: relatives); a
   surname right after a first name that is not the entity's own ("Sophie Scholl", "Hans
-  Mertz"); for a Chinese source, the Pinyin of another Chinese name in it (王宇 "Wang Yu").
+  Mertz"); a name right before a prize or an institution ("Sakharov Prize", "Metz
+  Cathedral"); for a Chinese source, the Pinyin of another Chinese name in it (王宇 "Wang Yu").
 - **Counting** (:func:`budget_filter`): each source mention of an entity is answered by at
   most one span of the translation. Accepted forms, allowed fixed expressions and certain
   wrong forms (avoid list, source form left, Pinyin, literal renderings) answer first; only the
@@ -24,11 +25,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Protocol
 
-from newsflow.names.lists import FIRST_NAMES, GENDER_ENDINGS, WELL_KNOWN_NAMES
+from newsflow.names.lists import FIRST_NAMES, GENDER_ENDINGS, INSTITUTION_NOUNS, WELL_KNOWN_NAMES
 from newsflow.names.tables import COMPOUND_SURNAMES, SINGLE_SURNAMES, SURNAME_READINGS, ZH_NOT_GIVEN
 from newsflow.names.translit import is_han, name_key, surname_syllables, syllables
 
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)[ \u00a0]+$")
+_WORD_AFTER = re.compile(r"[ \u00a0]+([^\W\d_]+)")
 
 
 class SpanLike(Protocol):
@@ -62,9 +64,9 @@ class KnownNames:
         self._hits = [(s, e) for s, e, _eid in source_hits]
         self._zh_names: set[str] | None = None
 
-    def other(self, window: str, entity: str, folded: str, start: int) -> bool:
-        """Is the (lower-case) window at ``start`` of the translation a name other than
-        ``entity``'s?"""
+    def other(self, window: str, entity: str, folded: str, start: int, end: int) -> bool:
+        """Is the (lower-case) window at folded[start:end] of the translation a name other
+        than ``entity``'s?"""
         cache = self._index.known_cache
         static = cache.get((window, entity))
         if static is None:
@@ -79,6 +81,9 @@ class KnownNames:
             own_first = self._index.first_names.get(entity, ())
             if word[:1].isupper() and word.lower() in FIRST_NAMES and word.lower() not in own_first:
                 return True
+        after = _WORD_AFTER.match(folded, end)
+        if after and after.group(1).lower() in INSTITUTION_NOUNS:
+            return True  # "Sakharov Prize", "Metz Cathedral"
         return bool(self._source) and window in self.zh_names()
 
     def _static(self, window: str, entity: str) -> bool:

@@ -18,6 +18,8 @@ from newsflow.names.translit import split_surname, surname_syllables, syllables
 
 SYLLABLE_SEP = r"(?:\s+|[\-'\u00b7])?"
 _ADMIN_SUFFIX = "市省区县"
+# a word character that is not CJK (Chinese right next to an English name is a boundary)
+_WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def _compile(entity: str, slots: list[tuple[set[str], tuple[str, ...]]], target:
             reverse=True,
         )
         pieces.append(f"(?P<s{number}>{'|'.join(alternatives)})")
-    source = r"(?<!\w)" + SYLLABLE_SEP.join(pieces) + r"(?!\w)"  # English side: \w is enough
+    source = f"(?<!{_WORD})" + SYLLABLE_SEP.join(pieces) + f"(?!{_WORD})"
     return GlossPattern(
         entity, re.compile(source, re.IGNORECASE), tuple(frozenset(p) for p, _g in slots), target
     )

@@ -268,6 +268,9 @@ class NameIndex:
         # caches of pure verdicts per (window, reference): see near.py and evidence.py
         self.near_cache: dict = {}
         self.known_cache: dict = {}
+        self.accepted_plain = {  # accepted forms as written, case and spacing aside
+            " ".join(fold(f).casefold().split()) for e in entries for f in e.en
+        }
         for entry in entries:
             self.accepted_keys.update(name_key(f) for f in entry.en)
             if entry.type == "person":
@@ -316,7 +319,7 @@ class NameIndex:
             near(entry, form, _target_for_parts(entry, parts_count(form)))
         for form in entry.avoid:
             target = _target_for_parts(entry, parts_count(form))
-            if name_key(form) not in self.accepted_keys:
+            if self._wrong_form(form):
                 self.exact.add(form, Meaning(eid, "exact", target))
             near(entry, form, target)
         has_dotted = any("\u00b7" in fold(f) for f in han_forms)
@@ -328,9 +331,18 @@ class NameIndex:
                 if re.split(r"[-_]", lang)[0] == "de":
                     self.source_latin.add(form, eid, german=True)
                 target = _target_for_parts(entry, parts_count(form))
-                if name_key(form) not in self.accepted_keys:
+                if self._wrong_form(form):
                     self.exact.add(form, Meaning(eid, "exact", target))
+                if name_key(form) not in self.accepted_keys:
                     near(entry, form, target)
+
+    def _wrong_form(self, form: str) -> bool:
+        """A form that is no accepted form of any entity: another key, or an accepted
+        multi-word name written as one word ("Hongkong" for Hong Kong)."""
+        if name_key(form) not in self.accepted_keys:
+            return True
+        words = fold(form).split()
+        return len(words) == 1 and words[0].casefold() not in self.accepted_plain
 
     def _add_near(self, entry: Entry, form: str, target: str) -> None:
         """Near-miss references: persons (any form) and single-word places. Organisation

@@ -46,6 +46,18 @@ WELL_KNOWN_NAMES = frozenset(
     """.split()
 )
 
+# A near miss right before one of these names a prize, an institution or a place named after
+# someone or something else ("Sakharov Prize", "Metz Cathedral"): it is never rewritten.
+INSTITUTION_NOUNS = frozenset(
+    """
+    prize prizes award awards medal medals laureate laureates foundation foundations institute
+    institution university college school academy street square avenue boulevard road bridge
+    cathedral church museum library hospital airport station stadium arena center centre gallery
+    hall park river lake company group bank memorial lecture lectures fund trust society festival
+    cup trophy doctrine plan line
+    """.split()
+)
+
 # First names: a near-miss surname right after a first name that is not the entity's own is
 # another person ("Sophie Scholl", "Hans Mertz", "Lyudmila Putina"). Lower case.
 _FIRST_NAMES_EN = """

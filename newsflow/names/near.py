@@ -136,7 +136,7 @@ def find_near(
                 ):
                     continue  # the wide kind keeps the start or the end of a name
                 verdict = _cached_judge(index, window, ref, evidence)
-                if verdict and not known.other(window, ref.entity, folded, start):
+                if verdict and not known.other(window, ref.entity, folded, start, end):
                     kind, score = verdict
                     spans.append(Near(start, end, ref.entity, kind, ref.target, score))
             for ref in zh_refs:
@@ -148,7 +148,7 @@ def find_near(
                     continue
                 if window.replace(" ", "") in index.accepted_keys:
                     continue
-                if not known.other(window, ref.entity, folded, start):
+                if not known.other(window, ref.entity, folded, start, end):
                     spans.append(Near(start, end, ref.entity, "zhnear", ref.target, 1))
     return spans
 

@@ -22,19 +22,23 @@ _TLDS = (
     "us|ca|au|nz|jp|kr|tw|hk|sg|in|tr|il|ir|br|ar|mx|za|su"
 )
 # fmt: on
+# a word character that is not CJK: Chinese text runs into links and handles without a space
+_W = r"[^\W\u2e80-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u30ff\uac00-\ud7af\uff00-\uffef"
 _URL = (
-    r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>\"'`“”‘’«»（）【】，。]+"
-    rf"|(?-i:(?<![\w.-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
-    rf"\.(?:{_TLDS})(?![\w-]))(?:/[^\s<>\"'`“”‘’«»（）【】，。]*)?"
+    rf"(?:(?<!{_W})(?:https?|ftp)://|(?<!{_W})www\.)[^\s<>\"'`“”‘’«»{_CJK}]+"
+    rf"|(?-i:(?<![a-z0-9.-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    rf"\.(?:{_TLDS})(?![A-Za-z0-9_-]))(?:/[^\s<>\"'`“”‘’«»{_CJK}]*)?"
 )
-_EMAIL = r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-_HANDLE = r"(?<![\w@])@\w+(?:[.\-]\w+)*"
-_HASHTAG = r"#(?=[^#\s]*[\u3400-\u9fff])[^#\s]{1,40}#|(?<![\w#&])#\w+"
+_EMAIL = r"(?<![A-Za-z0-9.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_LATIN_TAG = r"[A-Za-z0-9_\u00c0-\u024f]+"
+_HANDLE = rf"(?<![A-Za-z0-9_@])@(?:{_LATIN_TAG}(?:[.\-]{_LATIN_TAG})*|\w+)"
+_HASHTAG = rf"#(?=[^#\s]*[\u3400-\u9fff])[^#\s]{{1,40}}#|(?<![A-Za-z0-9_#&])#(?:{_LATIN_TAG}|\w+)"
 PROTECTED = re.compile(f"{_EMAIL}|{_URL}|{_HANDLE}|{_HASHTAG}", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>"
 
 
-_HINT = re.compile(rf"[@#]|://|www\.|\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
+_HINT = re.compile(rf"[@#]|://|www\.|\.(?:{_TLDS})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 
 def protected_spans(text: str) -> list[tuple[int, int]]:

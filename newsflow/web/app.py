@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -81,16 +82,10 @@ class Reader:
         except StoreUnavailable:
             raise
         except Exception as exc:
-            if not _is_database_error(exc):
+            if not readonly.is_database_error(exc):
                 raise
             self.reset()
             raise readonly.classify(exc, self.where) from None
-
-
-def _is_database_error(exc: BaseException) -> bool:
-    import sqlite3
-
-    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def _stories():
@@ -277,8 +272,10 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
         row = one_article(article_id)
         parts = views.article_parts(row)
         view = views.RowView(row)
+        flags = views.flag_list(parts)
+        kinds = Counter(f["kind"] for g in flags for f in g["flags"])
         return page("article.html", row=view, parts=parts, names=views.names(row),
-                    flags=views.flag_list(parts), story_id=view.story_id,
+                    flags=flags, flag_kinds=sorted(kinds.items()), story_id=view.story_id,
                     needs_review=view.needs_review)
 
     @app.get("/search", response_class=HTMLResponse)
