@@ -442,6 +442,14 @@ def test_stories_page_lists_paginates_filters_and_escapes(dialect_settings, clie
     assert zh and all("zh" in st["languages"] for st in zh)
     by_source = client.get("/?source=zh-wire").text
     assert by_source.count('<a class="title" href="/stories/') == len(zh)
+    # the front page reads the stories without their articles (counts only): the same list
+    from newsflow.store import open_store
+    from newsflow.stories import list_stories
+
+    with open_store(s) as store:
+        bare = list_stories(store, limit=200, with_articles=False)
+    assert [b["id"] for b in bare] == [x["id"] for x in api["stories"]]
+    assert all(b["articles"] == [] for b in bare)
 
 
 @needs_stories
