@@ -1,6 +1,6 @@
 """Publish a run's report to the Prefect UI as keyed artifacts (each key keeps
 a history across runs): a Markdown summary, a table of name problems, a table
-of pending articles and a link to the report file.
+of pending articles, a table of articles needing review and a link to the report file.
 
 Every table is capped (:data:`ROWS` rows, then "... and M more in the report",
 naming the report file): Prefect drops events over 1.5 MB, and a backlog's tables
@@ -21,6 +21,7 @@ SUMMARY_KEY = "newsflow-run-summary"
 NAME_PROBLEMS_KEY = "newsflow-name-problems"
 PENDING_KEY = "newsflow-pending-articles"
 REPORT_LINK_KEY = "newsflow-report"
+NEEDS_REVIEW_KEY = "newsflow-needs-review"
 ROWS = 50
 
 
@@ -70,6 +71,17 @@ def publish(report: RunReport, report_path: str | None, rows: int = ROWS) -> Non
         key=PENDING_KEY,
         table=_cells(pending) or [{"article": "", "lang": "", "title": "", "reason": "none pending"}],
         description=f"{n_pending} pending and {n_failed} failed articles",
+    )
+    review = [{"article": a["id"], "title": a["title"], "kinds": ", ".join(a["kinds"])}
+              for a in report.needs_review]
+    more = report.omitted.get("needs_review", 0)
+    if more:
+        review.append({"article": "...", "title": _more(more, report_path), "kinds": ""})
+    create_table_artifact(
+        key=NEEDS_REVIEW_KEY,
+        table=review or [{"article": "", "title": "", "kinds": "none flagged"}],
+        description=f"{len(report.needs_review) + more} translated articles need review "
+                    "(quality flags; `newsflow review` lists them)",
     )
     if report_path:
         create_link_artifact(

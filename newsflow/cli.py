@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +31,7 @@ from typer.core import TyperGroup  # noqa: E402
 from newsflow.config import DEFAULT_CONFIG, Settings, load_settings  # noqa: E402
 from newsflow.errors import NewsflowError  # noqa: E402
 from newsflow.names.cli import names_app  # noqa: E402
+from newsflow.quality_cli import print_review, quality_app  # noqa: E402
 
 
 class _Group(TyperGroup):
@@ -150,31 +150,9 @@ def translate(
             store.close()
 
 
-# --- quality (issue 14) -------------------------------------------------------
+# --- quality (issue 14): `quality check` and `review` live in newsflow/quality_cli.py ---------
 
-quality_app = typer.Typer(help="Check translations for output a reader should not rely on.",
-                          no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
-
-
-@quality_app.command("check")
-def quality_check(
-    jsonl: Annotated[Path, typer.Option("--jsonl", help='File of {"id", "lang", "source", "translation"} '
-                                        'lines, lang de, zh or zt ("-" for stdin).')],
-) -> None:
-    """Flag each pair: writes {"id", "flags": [{"kind", "detail"}], "needs_review"} lines, in order.
-
-    The checks are heuristics (README "Quality flags"); the model score check needs the
-    pipeline, so low-confidence never appears here."""
-    from newsflow.jsonl import read_jsonl
-    from newsflow.quality import check_pair, needs_review
-
-    records = read_jsonl(jsonl, required=("id", "lang", "source", "translation"),
-                         strings=("lang", "source", "translation"),
-                         choices={"lang": ("de", "zh", "zt")})
-    for rec in records:
-        flags = check_pair(rec["source"], rec["translation"], rec["lang"])
-        _emit({"id": rec["id"], "flags": flags, "needs_review": needs_review(flags)})
 
 
 @app.command()
@@ -184,26 +162,7 @@ def review(
     offset: Annotated[int, typer.Option(help="Skip this many first.", min=0)] = 0,
 ) -> None:
     """List the translated articles that need review (newest first), with their flags."""
-    from newsflow.store import open_store
-
-    store = open_store(_settings())
-    try:
-        rows = store.review_queue(limit=limit, offset=offset)
-    finally:
-        store.close()
-    for row in rows:
-        flags = list(row.quality_flags or [])
-        if as_json:
-            _emit({"id": row.id, "title": row.title, "title_en": row.title_en, "lang": row.lang,
-                   "source": row.source, "url": row.url, "published": row.published,
-                   "kinds": sorted({f["kind"] for f in flags}), "quality_flags": flags})
-            continue
-        kinds = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in
-                          sorted(Counter(f["kind"] for f in flags).items()))
-        out.print(f"{row.id}  [{kinds or 'flagged'}]  {row.title_en or row.title}",
-                  highlight=False, markup=False)
-    if not rows and not as_json:
-        out.print("no articles need review")
+    print_review(_settings(), as_json=as_json, limit=limit, offset=offset)
 
 
 @models_app.command("list")
@@ -418,6 +377,10 @@ def _print_summary(summary: dict) -> None:
         kept = len(summary.get("retranslate_failed", [])) + summary.get("omitted", {}).get("retranslate_failed", 0)
         if kept:
             out.print(f"{kept} re-translations failed, previous kept (retried next run)", highlight=False)
+        rechecked = len(summary.get("rechecked", [])) + summary.get("omitted", {}).get("rechecked", 0)
+        if rechecked:
+            out.print(f"{rechecked} stored articles re-checked against the edited glossary "
+                      "(names only, nothing re-translated)", highlight=False)
     for e in summary.get("source_errors", []):
         out.print(f"source {e['source']} failed: {e['error']}", highlight=False)
     for warning in summary.get("warnings", []):

@@ -195,8 +195,6 @@ def _entry_date(entry, fields=("published_parsed", "updated_parsed", "created_pa
     return None
 
 
-
-
 # --------------------------------------------------------------------------- following links
 
 

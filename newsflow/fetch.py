@@ -18,7 +18,8 @@ of the process:
   ``min_delay_seconds`` (the robots.txt ``Crawl-delay`` if larger, capped) after the
   previous one to the host started, nor after the previous answer arrived. A
   request that timed out keeps its slot for :data:`TIMEOUT_HOLD_FACTOR` timeouts
-  more: the server is probably still busy with it.
+  more: the server is probably still busy with it; after
+  :data:`MAX_TIMEOUTS_IN_A_ROW` timeouts in a row a host is not asked again this run.
 * ``Retry-After`` on 429/503: no request to that host before then. A wait up to
   the request timeout is waited out and the request made once more; a longer one
   raises :class:`TransientSourceError` carrying ``retry_after``.
@@ -61,6 +62,9 @@ ROBOTS_TTL = 3600.0  # seconds a robots.txt is kept when no run boundary says ot
 ROBOTS_UNREACHABLE_TTL = 60.0  # a robots.txt that could not be read is tried again after this
 MAX_CRAWL_DELAY = 30.0
 TIMEOUT_HOLD_FACTOR = 2.0  # a timed-out request's slot stays taken this many timeouts longer
+# After this many timeouts in a row, a host is not asked again in this run: a site that has
+# stopped answering would otherwise cost every item of its feed a timeout (and a held slot).
+MAX_TIMEOUTS_IN_A_ROW = 3
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: at least 500 KiB must be read
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
@@ -142,20 +146,19 @@ class _Host:
     robots: Robots | None = None
     robots_until: float = 0.0
     robots_lock: threading.Lock = field(default_factory=threading.Lock)
+    timeouts: int = 0  # in a row, this run
 
 
 _hosts: dict[str, _Host] = {}
 _hosts_lock = threading.Lock()
-_run = 0  # bumped by begin_run(); robots copies of an older run are read again
 
 
 def begin_run() -> None:
     """Start a new run: every host's robots.txt is read again on first use."""
-    global _run
     with _hosts_lock:
-        _run += 1
         for host in _hosts.values():
             host.robots_until = 0.0
+            host.timeouts = 0
 
 
 def _host_key(url: str) -> str:
@@ -183,6 +186,9 @@ def _slot(host: _Host, config: FetchConfig, url: str) -> Iterator[None]:
     with host.cond:
         while host.active >= config.per_host_concurrency:
             host.cond.wait()
+        if host.timeouts >= MAX_TIMEOUTS_IN_A_ROW:
+            raise TransientSourceError(f"{url}: not asked: the host timed out {host.timeouts} "
+                                       f"times in a row in this run")
         now = time.monotonic()
         start = max(now, host.next_start)
         if start - now > max(config.timeout_seconds, delay):
@@ -199,7 +205,12 @@ def _slot(host: _Host, config: FetchConfig, url: str) -> Iterator[None]:
         yield
     except httpx.TimeoutException:
         timed_out = True
+        with host.cond:
+            host.timeouts += 1
         raise
+    else:
+        with host.cond:
+            host.timeouts = 0
     finally:
         if timed_out:
             # A server that did not answer in time is most likely still working on the
@@ -241,7 +252,7 @@ def _http() -> httpx.Client:
     global _client, _client_pid
     with _client_lock:
         if _client is None or _client_pid != os.getpid():
-            _client = httpx.Client(follow_redirects=False, trust_env=False,
+            _client = httpx.Client(follow_redirects=False,  # proxies from the environment honoured
                                    limits=httpx.Limits(max_connections=64))
             _client_pid = os.getpid()
         return _client

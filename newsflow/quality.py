@@ -70,8 +70,8 @@ class Thresholds:
     # untranslated: share of source words (or Han characters) that come back verbatim.
     untranslated_share: float = 0.7
     untranslated_similarity: float = 0.85  # difflib ratio of source and output (lower-cased)
-    # source-script: Han characters left in the English (a name in brackets, 2 characters, passes).
-    han_min: int = 3
+    # source-script: Han characters left in the English (a gloss in brackets after the English passes).
+    han_min: int = 2
     han_share: float = 0.3
     # repetition: a unit of n words repeated back to back k times: k >= 3, or k >= 2 when n >= 4;
     # or one phrase of 3 words occurring >= phrase_min times covering >= phrase_cover of the words.
@@ -90,6 +90,7 @@ DEFAULTS = Thresholds()
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_HAN_GLOSS = re.compile(r"[(（]\s*[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff·・\s]{1,12}[)）]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
 _OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u0590-\u05ff\u0e00-\u0e7f\u0370-\u03ff]")
 _SENTENCE_END = re.compile(r"[.!?。！？…;；]$")
@@ -187,13 +188,15 @@ def check_untranslated(source: str, translation: str, lang: str, t: Thresholds =
 def check_source_script(translation: str, lang: str, t: Thresholds = DEFAULTS) -> list[dict]:
     if lang not in ("zh", "zt"):
         return []
-    han = han_count(translation)
-    if han == 0 or len(_KANA_HANGUL.findall(translation)) * 5 >= han:
-        return []  # Japanese or Korean: wrong-language
-    latin = sum(len(w) for w in words(translation))
-    share = han / (han + latin / 4)  # a Han character against a 4-letter English word
+    if han_count(translation) == 0 or len(_KANA_HANGUL.findall(translation)) * 5 >= han_count(translation):
+        return []  # none, or Japanese / Korean: wrong-language
+    # a gloss in brackets after the English ("involution (内卷)", "Wang Yi (王毅)") is on purpose
+    text = _HAN_GLOSS.sub(" ", translation)
+    han = han_count(text)
+    latin = sum(len(w) for w in words(text))
+    share = han / (han + latin / 4) if han else 0.0  # a Han character against a 4-letter word
     if han >= t.han_min or share >= t.han_share:
-        sample = "".join(_HAN.findall(translation))[:12]
+        sample = "".join(_HAN.findall(text))[:12]
         return [flag("source-script", f"{han} Han character(s) left in the English: {sample}")]
     return []
 

@@ -378,7 +378,11 @@ def report_markdown(report: RunReport, report_path: str | None = None) -> str:
              f"Articles in: **{report.articles_in}** (unchanged since the last run: {report.unchanged}; "
              f"written this run: {report.written}).", "",
              f"Sentences: **{report.sentences.get('translated', 0)}** translated by the model, "
-             f"{report.sentences.get('from_cache', 0)} from the sentence cache.", ""]
+             f"{report.sentences.get('from_cache', 0)} from the sentence cache"
+             + (f"; {report.sentences.get('redecoded', 0)} decoded a second time (flagged low-confidence, "
+                f"repetition or truncated), {report.sentences.get('nbest_picks', 0)} with their names "
+                "taken from a lower hypothesis" if report.sentences.get("redecoded")
+                or report.sentences.get("nbest_picks") else "") + ".", ""]
     if report.dry_run:
         lines += ["Dry run: nothing was translated, stored or written.", ""]
     if report.retranslate_failed or report.omitted.get("retranslate_failed"):

@@ -259,6 +259,8 @@ class ChunkResult:
     in_progress: int = 0  # claimed by another live run
     translated_sentences: int = 0
     cached_sentences: int = 0
+    redecoded_sentences: int = 0  # decoded a second time (quality: wider beam, repetition penalties)
+    nbest_picks: int = 0  # sentences whose names came from a lower hypothesis of the beam
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     ledger: str | None = None
@@ -267,7 +269,7 @@ class ChunkResult:
 def _engine_for(settings: Settings, route: pipeline.Route):
     from translators.engine import EngineOptions, get_engine
 
-    return get_engine(route.package, EngineOptions.from_config(settings.translation))
+    return get_engine(route.package, EngineOptions.from_config(settings.translation, settings.quality))
 
 
 def _load_glossary(path: str | None):
@@ -306,7 +308,8 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
     with timed("translate"):
         for key, (route, group) in plan.translate.items():
             try:
-                translated += pipeline.translate_group(route, group, engine_for(settings, route), cache=cache)
+                translated += pipeline.translate_group(route, group, engine_for(settings, route), cache=cache,
+                                                       glossary=glossary, quality=settings.quality)
             except Exception as exc:  # a broken model or engine: keep what was there, retry next run
                 reason = " ".join(f"{type(exc).__name__}: {exc}".split())
                 log.error("translation %s failed: %s", key, reason)
@@ -320,6 +323,8 @@ def process_chunk(ctx: RunContext, paths: list[str], store, engine_for=_engine_f
                     else:
                         rows.append(pipeline.base_row(art, "failed", ctx.run_id, f"translation failed: {reason}"))
     res.translated_sentences, res.cached_sentences = cache.translated, cache.hits
+    res.redecoded_sentences = sum(t.redecoded for t in translated)
+    res.nbest_picks = sum(t.nbest_picks for t in translated)
     with timed("names"):
         for t in translated:
             names = pipeline.apply_names(glossary, t.article.lang, t.article, t.title_en, t.paragraphs_en)
@@ -426,7 +431,9 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
         now_iso(), written=sum(r.written for r in results), source_errors=source_errors,
         stage_seconds=timed.into, warnings=out_warnings,
         sentences={"translated": sum(r.translated_sentences for r in results),
-                   "from_cache": sum(r.cached_sentences for r in results)})
+                   "from_cache": sum(r.cached_sentences for r in results),
+                   "redecoded": sum(r.redecoded_sentences for r in results),
+                   "nbest_picks": sum(r.nbest_picks for r in results)})
     if repaired:
         log.info("wrote the missing files of %d stored articles", repaired)
     path = None

@@ -289,8 +289,9 @@ def _json_like(value: str, suffix: str = "") -> str:
 
 
 def list_stories(store, *, since=None, entity=None, lang=None, source=None, limit=50,
-                 offset=0) -> list[dict]:
-    """Stories newest first (by last_seen), each with its articles (oldest first).
+                 offset=0, with_articles: bool = True) -> list[dict]:
+    """Stories newest first (by last_seen), each with its articles (oldest first; an empty
+    list with ``with_articles=False``, for the reader's front page, which shows counts).
     ``entity``: a glossary id (``lavrov``, ``wang_yi``; "Wang Yi" works too) or a name word
     (``klitschko``); ``since``: ISO or ``24h``/``7d``; ``lang``/``source``: one of the story's."""
     sql, args = ("SELECT id, title, languages, sources, entities, first_seen, last_seen, "
@@ -306,7 +307,8 @@ def list_stories(store, *, since=None, entity=None, lang=None, source=None, limi
     sql += f" ORDER BY last_seen DESC, id {store.BYTE_ORDER} LIMIT ? OFFSET ?"
     rows = store._query(sql, [*args, int(limit), int(offset)])
     stories = [_story_out(r) for r in rows]
-    _attach_articles(store, stories)
+    if with_articles:
+        _attach_articles(store, stories)
     return stories
 
 

@@ -127,18 +127,23 @@ def test_many_documents_one_batched_call(engine):
     assert results[1].paragraphs[0].endswith(shared)
 
 
-@pytest.mark.parametrize("inter_threads, max_batch_tokens", [(1, 1024), (2, 1024), (1, 4), (2, 4)])
+TWO_SENTENCES = ["Dr. Müller war dagegen.", "Hallo Welt."]  # an odd token total (19)
+
+
+@pytest.mark.parametrize("inter_threads, max_batch_tokens, sentences", [
+    (1, 1024, GERMAN_SENTENCES), (2, 1024, GERMAN_SENTENCES), (1, 4, GERMAN_SENTENCES),
+    (2, 4, GERMAN_SENTENCES), (2, 1024, TWO_SENTENCES)])
 def test_a_call_gives_every_worker_a_sub_batch_within_the_token_bound(
-    de_package, inter_threads, max_batch_tokens
+    de_package, inter_threads, max_batch_tokens, sentences
 ):
     engine = Engine(de_package, EngineOptions(inter_threads=inter_threads, intra_threads=1,
                                               max_batch_tokens=max_batch_tokens))
     engine._translator = recorder = RecordingTranslator(engine._translator)
-    engine.translate_documents(GERMAN, "de")
+    engine.translate_documents(GERMAN if sentences is GERMAN_SENTENCES else [[" ".join(sentences)]], "de")
     [(_, kwargs)] = recorder.calls
     size = kwargs["max_batch_size"]
     sp = sentencepiece_of(de_package)
-    total = sum(len(sp.encode(s, out_type=str)) for s in GERMAN_SENTENCES)
+    total = sum(len(sp.encode(s, out_type=str)) for s in sentences)
     assert total > 8  # the cases below mean something
     if max_batch_tokens < total / inter_threads:
         assert size == max_batch_tokens  # the bound holds

@@ -70,7 +70,7 @@ def test_concurrency_holds_across_sources_on_one_host(site):
 def test_a_timed_out_request_keeps_its_slot(site):
     """The server is still busy with a request we gave up on: the host must not see one
     request more than the limit while it is."""
-    site.slow_seconds = 1.0  # past the 0.4 s timeout, over before the slot is free (1.2 s)
+    site.slow_seconds = 0.7  # past the 0.4 s timeout, over well before the slot is free (1.2 s)
     site.page_delay = 0.3
     cfg = config(per_host_concurrency=1, timeout_seconds=0.4)
     with pytest.raises(TransientSourceError, match="timed out after 0.4 s"):
@@ -79,6 +79,19 @@ def test_a_timed_out_request_keeps_its_slot(site):
     assert site.max_active == 1
     slow, page = (next(r for r in site.requests if r.path == p) for p in ("/langsam.html", "/slowpage/1"))
     assert page.started - slow.started >= 1.15  # the timeout plus two more
+
+
+def test_a_host_that_keeps_timing_out_is_left_alone_for_the_run(site):
+    site.slow_seconds = 0.5
+    cfg = config(per_host_concurrency=4, timeout_seconds=0.3)
+    for _ in range(3):
+        with pytest.raises(TransientSourceError, match="timed out"):
+            fetch.get(f"{site.base}/langsam.html", cfg)
+    with pytest.raises(TransientSourceError, match="not asked: the host timed out 3 times in a row"):
+        fetch.get(f"{site.base}/slowpage/1", cfg)
+    assert site.count("/langsam.html") == 3 and site.count("/slowpage/1") == 0
+    fetch.begin_run()  # the next run tries again
+    assert fetch.get(f"{site.base}/slowpage/1", cfg).data
 
 
 def test_minimum_delay_between_requests_to_a_host(site):
@@ -92,7 +105,8 @@ def test_minimum_delay_between_requests_to_a_host(site):
     starts = sorted(r.started for r in site.requests)  # robots.txt included
     assert len(starts) == 5
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert min(gaps) >= 0.27, gaps
+    # 0.3 s apart as newsflow starts them; the server may see one a little late
+    assert min(gaps) >= 0.2 and sum(gaps) >= 4 * 0.3 - 0.1, gaps
 
 
 def test_robots_crawl_delay_counts_as_minimum_delay():

@@ -453,3 +453,17 @@ def test_the_segmenter_cache_goes_where_it_is_told(monkeypatch, tmp_path):
     assert segment.cache_dir() == tmp_path / "jieba"
     monkeypatch.delenv("NEWSFLOW_CACHE_DIR")
     assert segment.cache_dir().name == "jieba" and "newsflow-" in str(segment.cache_dir())
+
+
+def test_glossary_names_next_to_each_other_inside_one_dictionary_word():
+    glossary = parse_glossary(
+        "entries:\n"
+        "  - id: unsc\n    type: org\n    en: [UN Security Council]\n    zh: [联合国安理会, 安理会]\n"
+        "  - id: hall\n    type: place\n    en: [Great Hall of the People]\n    zh: [人民大会堂]\n"
+        "  - id: beijing\n    type: place\n    en: [Beijing]\n    zh: [北京]\n"
+    )
+    # 安理会常任理事国 and 北京人民大会堂 are words of jieba's dictionary
+    report = check_names(glossary, "zh", "中俄作为联合国安理会常任理事国", "")
+    assert [f.entity for f in report.findings] == ["unsc"]
+    report = check_names(glossary, "zh", "习近平在北京人民大会堂会见", "")
+    assert [f.entity for f in report.findings] == ["beijing", "hall"]

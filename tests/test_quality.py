@@ -185,7 +185,9 @@ def test_source_script():
     bad = "Foreign Minister 王毅 spoke by phone with Russian Foreign Minister 拉夫罗夫."
     assert check_source_script(bad, "zh")[0]["kind"] == "source-script"
     assert "王毅" in check_source_script(bad, "zh")[0]["detail"]
-    assert check_source_script("Wang Yi (王毅) spoke with Lavrov.", "zh") == []  # 2 characters
+    assert check_source_script("Wang Yi (王毅) spoke with Lavrov.", "zh") == []  # a gloss in brackets
+    assert check_source_script("The term involution（内卷）spread.", "zh") == []
+    assert check_source_script("The 总理 said the talks would continue.", "zh")[0]["kind"] == "source-script"
     assert check_source_script(bad, "de") == []  # only for Chinese sources
     assert check_source_script("外務省の報道官は述べた。", "zh") == []  # Japanese: wrong-language
     assert kinds(src, bad, "zh") == ["source-script"]

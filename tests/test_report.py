@@ -94,7 +94,7 @@ def test_a_reader_never_sees_a_half_written_file(tmp_path):
         stop.set()
         reader.join()
     assert torn == [], f"{len(torn)} reads saw a partial file (lengths {torn[:5]})"
-    assert seen == {0, 1, 2}  # the reader did read while the writes went on
+    assert len(seen) >= 2  # the reader did read while the writes went on
 
 
 def test_write_atomic_keeps_old_file_on_failure(tmp_path):

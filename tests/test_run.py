@@ -84,7 +84,7 @@ def test_a_backlog_in_chunks_then_a_rerun_that_loads_nothing(tmp_path, inbox):
 
     again, results = run_once(inbox, "r2", no_engine)
     assert results == [] and again.unchanged == 25 and again.written == 0
-    assert again.sentences == {"translated": 0, "from_cache": 0}
+    assert again.sentences == {"translated": 0, "from_cache": 0, "redecoded": 0, "nbest_picks": 0}
     assert again.by_status == {"translated": 25}
 
 

@@ -271,6 +271,19 @@ def test_read_only_postgres_url_keeps_other_options():
     assert "options=-c%20search_path%3Dx%20-c%20default_transaction_read_only%3Don" in url
 
 
+def test_unreachable_postgres_is_a_clear_page(tmp_path, client_for):
+    require_import("psycopg", "uv sync installs it with the dev group")
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    s = settings_for(tmp_path, extra=f"database_url: postgresql://u:secret@127.0.0.1:{port}/news\n")
+    r = client_for(s).get("/")
+    assert r.status_code == 503 and "The store cannot be opened" in r.text
+    assert "secret" not in r.text and "Traceback" not in r.text
+
+
 @pytest.mark.postgres
 def test_postgres_store_is_read_only(pg_database_url, tmp_path, client_for):
     require_import("psycopg", "uv sync installs it with the dev group")
@@ -368,9 +381,8 @@ def test_review_page_and_api(tmp_path, client_for):
 def _story_store(s, n: int = 70):
     """n articles in n distinct stories (distinct entities, days apart) plus one German and one
     Chinese report of the same event, assigned by the real story code."""
-    from newsflow.stories import assign
-
     from newsflow.store import open_store
+    from newsflow.stories import assign
 
     rows = [article(i, title=f"Bericht {i}", title_en=f"Report {HOSTILE} number {i}",
                     original_text=f"Ereignis {i} in Stadt{i}.", translation=f"Event {i} in town{i}.",
@@ -393,10 +405,23 @@ def _story_store(s, n: int = 70):
     return rows
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def dialect_settings(request, tmp_path):
+    """Settings for an empty store of each dialect (the schema made by the store itself)."""
+    from newsflow.store import open_store
+
+    extra = ""
+    if request.param == "postgres":
+        require_import("psycopg", "uv sync installs it with the dev group")
+        extra = f"database_url: {request.getfixturevalue('pg_database_url')}\n"
+    s = settings_for(tmp_path, extra=extra)
+    open_store(s).close()
+    return s
+
+
 @needs_stories
-def test_stories_page_lists_paginates_filters_and_escapes(tmp_path, client_for):
-    s = settings_for(tmp_path)
-    fill(s, [])
+def test_stories_page_lists_paginates_filters_and_escapes(dialect_settings, client_for):
+    s = dialect_settings
     _story_store(s)
     client = client_for(s)
     first = client.get("/")
@@ -417,12 +442,19 @@ def test_stories_page_lists_paginates_filters_and_escapes(tmp_path, client_for):
     assert zh and all("zh" in st["languages"] for st in zh)
     by_source = client.get("/?source=zh-wire").text
     assert by_source.count('<a class="title" href="/stories/') == len(zh)
+    # the front page reads the stories without their articles (counts only): the same list
+    from newsflow.store import open_store
+    from newsflow.stories import list_stories
+
+    with open_store(s) as store:
+        bare = list_stories(store, limit=200, with_articles=False)
+    assert [b["id"] for b in bare] == [x["id"] for x in api["stories"]]
+    assert all(b["articles"] == [] for b in bare)
 
 
 @needs_stories
-def test_story_page_and_api(tmp_path, client_for):
-    s = settings_for(tmp_path)
-    fill(s, [])
+def test_story_page_and_api(dialect_settings, client_for):
+    s = dialect_settings
     _story_store(s, n=3)
     client = client_for(s)
     stories = client.get("/api/stories").json()["stories"]
@@ -437,13 +469,11 @@ def test_story_page_and_api(tmp_path, client_for):
 
 
 @needs_stories
-def test_search_page_and_api_match_the_cli_function(tmp_path, client_for):
+def test_search_page_and_api_match_the_cli_function(dialect_settings, client_for):
     from newsflow.search import search
-
     from newsflow.store import open_store
 
-    s = settings_for(tmp_path)
-    fill(s, [])
+    s = dialect_settings
     _story_store(s, n=5)
     client = client_for(s)
     js = client.get("/api/search", params={"q": "Lavrov"}).json()

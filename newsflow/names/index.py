@@ -264,10 +264,12 @@ class NameIndex:
         self.first_names: dict[str, set[str]] = defaultdict(set)  # entity -> its first names
         self.en_given: dict[str, set[str]] = defaultdict(set)  # ... in accepted forms
         self.short_names: set[str] = set()  # Han forms of two-character Chinese names (王毅)
+        self.han_forms: set[str] = set()  # every Han form, folded, without dots
         self.persons = {e.id for e in entries if e.type == "person"}
         # caches of pure verdicts per (window, reference): see near.py and evidence.py
         self.near_cache: dict = {}
         self.known_cache: dict = {}
+        self.segment_cache: dict = {}
         self.accepted_plain = {  # accepted forms as written, case and spacing aside
             " ".join(fold(f).casefold().split()) for e in entries for f in e.en
         }
@@ -363,6 +365,7 @@ class NameIndex:
         folded = fold(form)
         han = re.sub(r"[\u00b7\s]", "", folded)
         self.source_han.add(form, eid)
+        self.han_forms.add(han)
         chinese_target = None if "\u00b7" in folded else _chinese_name_target(entry, han)
         if "\u00b7" in folded:
             target = _target_for_parts(entry, parts_count(folded))
@@ -440,7 +443,7 @@ class NameIndex:
         for start, end, entity_ids in han_hits:
             while True:
                 han = "".join(ch for ch in folded[start:end] if is_han(ch))
-                if is_word(folded, start, end, spans, chinese_name=han in self.short_names):
+                if is_word(folded, start, end, spans, han in self.short_names, self.han_forms):
                     kept.extend((start, end, eid) for eid in entity_ids)
                     break
                 shorter = self.source_han.match_within(folded, start, end - 1)

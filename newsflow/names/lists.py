@@ -11,6 +11,7 @@ from __future__ import annotations
 from newsflow.names.tables import (
     RUSSIAN_FIRST_NAMES_DISTINCT,
     RUSSIAN_FIRST_NAMES_SHARED,
+    ZH_LEFT_PARTICLES,
     ZH_TITLES,
 )
 
@@ -232,7 +233,10 @@ GENERIC_AFFIXES_AFTER = frozenset(
     }
 )
 GENERIC_AFFIXES_BEFORE = frozenset(
-    set("全驻赴访来离回出入经抵自到在中美俄德法英日韩欧") | {"前往", "抵达", "离开", "访问", "整个"}
+    set("全驻赴访来离回出入经抵自到在中美俄德法英日韩欧")
+    | set(ZH_LEFT_PARTICLES)  # 向普京 is a word of jieba's dictionary
+    | set("为令使从致见称")
+    | {"前往", "抵达", "离开", "访问", "整个"}
 )
 
 # Characters typical of transliterated foreign names: one next to a transliterated glossary

@@ -49,7 +49,6 @@ WINDOW = 6  # Han characters either side of a hit that take part in the segmenta
 _OVERLAY_FREQ = 2000  # glossary forms as dictionary words: a common name, not a function word
 _lock = threading.Lock()
 _dictionary: tuple[dict[str, int], float] | None = None
-_cache: dict = {}  # verdicts per context: the same contexts come back (王毅表示, 发言人毛宁说)
 
 
 def cache_dir() -> Path:
@@ -154,12 +153,16 @@ def is_word(
     end: int,
     other_hits: Iterable[tuple[int, int]],
     chinese_name: bool,
+    forms: frozenset[str] | set[str] = frozenset(),
+    cache: dict | None = None,
 ) -> bool:
     """Is the hit text[start:end] (a folded Chinese source) a word of its own?
 
     ``other_hits`` are the spans of all glossary hits in the text (used as dictionary words and
     as neighbours that end a transliteration); ``chinese_name``: the hit is a Chinese personal
-    name (rule 3 instead of rule 2)."""
+    name (rule 3 instead of rule 2); ``forms``: all Han glossary forms (a dictionary word that
+    starts with one inside the hit, 联合国/安理会常任理事国, does not break it); ``cache``: verdicts
+    per context, kept by the caller per glossary (the same contexts come back: 王毅表示)."""
     a, b = _window(text, start, end)
     if a == start and b == end:
         return True  # nothing Han around it
@@ -183,31 +186,42 @@ def is_word(
         tuple(sorted(n - a for n in neighbours)),
         tuple(sorted(overlay)),
     )
-    verdict = _cache.get(key)
+    if cache is None:
+        return _is_word(text, start, end, a, b, overlay, neighbours, chinese_name, forms)
+    verdict = cache.get(key)
     if verdict is None:
-        verdict = _is_word(text, start, end, a, b, overlay, neighbours, chinese_name)
-        if len(_cache) < 100_000:
-            _cache[key] = verdict
+        verdict = _is_word(text, start, end, a, b, overlay, neighbours, chinese_name, forms)
+        if len(cache) < 100_000:
+            cache[key] = verdict
     return verdict
 
 
-def _is_word(text, start, end, a, b, overlay, neighbours, chinese_name) -> bool:
+def _is_word(text, start, end, a, b, overlay, neighbours, chinese_name, forms) -> bool:
     words = _words(text, a, b, overlay)
     starts = {s for s, _e in words}
     ends = {e for _s, e in words}
+    for s, e in words:
+        if s < end < e and start < s and text[s:end] in forms:
+            ends.add(end)  # the word after starts with a glossary name: 安理会常任理事国
+            starts.add(s)
     if start not in starts or end not in ends:
-        return _inside_generic(text, start, end, words)
+        return _inside_generic(text, start, end, words, neighbours)
     if chinese_name:
         return not _given_name_follows(text, end, words, neighbours)
     return _ends_foreign_name(text, start, end, words, neighbours)
 
 
-def _inside_generic(text: str, start: int, end: int, words: list[tuple[int, int]]) -> bool:
-    """The hit is inside one word: allowed when the rest is a generic affix (北京市)."""
+def _inside_generic(
+    text: str, start: int, end: int, words: list[tuple[int, int]], neighbours: set[int]
+) -> bool:
+    """The hit is inside one word: allowed when what comes before is a generic affix (全中国)
+    or another glossary name (北京人民大会堂), and what follows does not continue a
+    transliteration."""
     for s, e in words:
         if s <= start and end <= e:
             before, after = text[s:start], text[end:e]
-            if not _generic(before, GENERIC_AFFIXES_BEFORE):
+            another = s in neighbours and start in neighbours  # 北京 in 北京人民大会堂
+            if not another and not _generic(before, GENERIC_AFFIXES_BEFORE):
                 return False  # 白俄罗斯 (Belarus) is not 俄罗斯
             if _generic(after, GENERIC_AFFIXES_AFTER):
                 return True

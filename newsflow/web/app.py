@@ -82,16 +82,10 @@ class Reader:
         except StoreUnavailable:
             raise
         except Exception as exc:
-            if not _is_database_error(exc):
+            if not readonly.is_database_error(exc):
                 raise
             self.reset()
             raise readonly.classify(exc, self.where) from None
-
-
-def _is_database_error(exc: BaseException) -> bool:
-    import sqlite3
-
-    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def _stories():
@@ -213,10 +207,11 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
 
     # -- data (shared by the pages and /api/) ----------------------------------
 
-    def story_list(lang, source, entity, since, limit, offset):
+    def story_list(lang, source, entity, since, limit, offset, with_articles=True):
         rows = reader.call(lambda s: _stories()[0](s, since=since or None, entity=entity or None,
                                                   lang=lang or None, source=source or None,
-                                                  limit=limit + 1, offset=offset))
+                                                  limit=limit + 1, offset=offset,
+                                                  with_articles=with_articles))
         return rows[:limit], len(rows) > limit
 
     def one_story(story_id: str):
@@ -253,7 +248,9 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request, lang: str = "", source: str = "", entity: str = "",
              since: str = "", offset: int = Offset):
-        rows, more = story_list(lang, source, entity, since, STORIES_PER_PAGE, offset)
+        # the front page shows counts: a story's articles are read on its own page
+        rows, more = story_list(lang, source, entity, since, STORIES_PER_PAGE, offset,
+                                with_articles=False)
         pager = _page_urls(request, offset, STORIES_PER_PAGE, more)
         pager["last"] = offset + len(rows)
         return page("stories.html", nav="stories", stories=rows, pager=pager,

@@ -60,14 +60,14 @@ def open_sqlite_read_only(path: Path, busy_seconds: float = DEFAULT_BUSY_SECONDS
     store._lock = threading.RLock()
     store.read_only = True
     try:
-        _check_schema(store, conn)
+        _check_schema(store, conn, str(path))
     except BaseException:
         conn.close()
         raise
     return store
 
 
-def _check_schema(store, conn) -> None:
+def _check_schema(store, conn, where: str) -> None:
     """Refuse a database this newsflow cannot read (a newer schema); note the version. An
     older schema is read as it is (columns it lacks read as their defaults where the store
     allows, else the page says to run `newsflow run` once, which migrates it)."""
@@ -77,12 +77,19 @@ def _check_schema(store, conn) -> None:
     try:
         version, _digest = read_version(conn)
         store._check_version(version)
-    except sqlite3.Error as exc:
-        raise classify(exc, str(store.path)) from None
     except NewsflowError as exc:
         raise StoreUnavailable("The store is from another version", str(exc),
                                "Upgrade newsflow to read it.") from None
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        raise classify(exc, where) from None
     store.schema_version = version
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """An error of the database driver (sqlite3 or psycopg), as opposed to a bug."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def read_only_url(url: str) -> str:
@@ -98,16 +105,25 @@ def read_only_url(url: str) -> str:
 
 
 def open_postgres_read_only(url: str):
-    from newsflow.store.postgres import PostgresStore
+    """The PostgreSQL store at ``url``, every transaction read-only. Like SQLite, the
+    store's own class without its __init__ (which creates and migrates the tables)."""
+    from newsflow.store.postgres import PostgresStore, _connect, redact_url
 
     try:
-        store = PostgresStore(read_only_url(url))
-    except StoreUnavailable:
-        raise
+        conn = _connect(read_only_url(url))
     except NewsflowError as exc:
         raise StoreUnavailable("The store cannot be opened", str(exc),
                                "Check `database_url` and that PostgreSQL is running.") from None
+    store = PostgresStore.__new__(PostgresStore)
+    store.url = url
+    store._conn = conn
+    store._lock = threading.RLock()
     store.read_only = True
+    try:
+        _check_schema(store, conn, f"database_url {redact_url(url)!r}")
+    except BaseException:
+        conn.close()
+        raise
     return store
 
 

@@ -1,0 +1,143 @@
+"""`newsflow run --dry-run` end to end, as a user runs it (subprocesses, network blocked but
+loopback): on a fresh machine it creates no database and no file; after a real run, with a
+model corrupted in place (a new model version: everything would be re-translated) and new
+and changed articles waiting, it exits 0, reports what a run would translate, loads no model (a hook records every CTranslate2 model constructed), and
+leaves the database rows, the article files, the reports and the models as they were."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.reliability import harness
+
+pytestmark = pytest.mark.integration
+
+# Loaded first by the subprocess (PYTHONPATH): the offline guard, then a hook that appends a
+# line to $NEWSFLOW_TEST_MODEL_LOG for every ctranslate2.Translator constructed.
+HOOK = '''
+import os, sys
+exec(compile(open({offline!r}).read(), "offline-sitecustomize", "exec"))
+
+import importlib.abc, importlib.machinery
+
+
+class _WrapTranslator(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "ctranslate2":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            real = module.Translator
+
+            def Translator(*args, **kwargs):
+                with open(os.environ["NEWSFLOW_TEST_MODEL_LOG"], "a") as log:
+                    log.write(f"{{args[0] if args else kwargs.get('model_path')}}\\n")
+                return real(*args, **kwargs)
+
+            module.Translator = Translator
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _WrapTranslator())
+'''
+
+
+def newsflow(tmp: Path, cfg: Path, *args: str, api_url: str) -> subprocess.CompletedProcess:
+    hook = tmp / "hook"
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(
+        HOOK.format(offline=str(REPO / "tests" / "support" / "offline" / "sitecustomize.py")))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), str(REPO)]),
+           "PREFECT_HOME": str(tmp / "prefect-home"), "ARGOS_PACKAGES_DIR": str(tmp / "argos-default"),
+           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": api_url,
+           "NEWSFLOW_TEST_MODEL_LOG": str(tmp / "models-loaded.log")}
+    return subprocess.run([sys.executable, "-m", "newsflow.cli", "--config", str(cfg), *args],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp)
+
+
+def models_loaded(tmp: Path) -> list[str]:
+    log = tmp / "models-loaded.log"
+    lines = log.read_text().split() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return lines
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder``: relative path -> sha256 of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def database(db: Path) -> tuple[dict, list]:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        articles = {r["id"]: dict(r) for r in con.execute("SELECT * FROM articles")}
+        runs = [dict(r) for r in con.execute("SELECT * FROM runs ORDER BY run_id")]
+        claims = [dict(r) for r in con.execute("SELECT * FROM claims")]
+        return articles, runs + claims
+    finally:
+        con.close()
+
+
+def test_dry_run_loads_no_model_and_writes_nothing(prefect_harness, tmp_path, installed_models_dir):
+    import shutil
+
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value()
+    models = tmp_path / "models"
+    shutil.copytree(installed_models_dir, models)
+    inbox = tmp_path / "inbox"
+    harness.generate_german_inbox(inbox, 4, sentences=4)
+    cfg = harness.write_inbox_config(tmp_path, models, inbox)
+    data, output = tmp_path / "data", tmp_path / "output"
+
+    # a fresh machine: nothing is created, no model is loaded
+    fresh = newsflow(tmp_path, cfg, "run", "--dry-run", "--no-install-models", api_url=api)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert fresh.stdout.startswith("dry run: 4 articles"), fresh.stdout
+    assert "de: 4 articles" in fresh.stdout and "translate (de->en)" in fresh.stdout, fresh.stdout
+    assert not data.exists() and not output.exists()
+    assert models_loaded(tmp_path) == []
+
+    # a real run: everything translated (and the hook sees the model load)
+    real = newsflow(tmp_path, cfg, "run", "--no-install-models", api_url=api)
+    assert real.returncode == 0, real.stderr[-3000:]
+    assert models_loaded(tmp_path), "the hook must see a real run load its model"
+    rows, runs = database(data / "newsflow.db")
+    assert len(rows) == 4 and {r["status"] for r in rows.values()} == {"translated"}
+
+    # then: the de model corrupted in place, two new articles, one changed
+    model_bin = next(models.glob("translate-de_en*/model/model.bin"))
+    model_bin.write_bytes(b"not a CTranslate2 model")
+    harness.generate_german_inbox(tmp_path / "more", 2, sentences=4, seed=11)
+    for i, path in enumerate(sorted((tmp_path / "more").glob("*.txt"))):
+        path.rename(inbox / f"neu-{i}.txt")
+    changed = sorted(inbox.glob("artikel-*.txt"))[0]
+    changed.write_text(changed.read_text() + "\nDie Regierung widersprach am Abend.\n")
+    files, model_files = tree(output), tree(models)
+
+    dry = newsflow(tmp_path, cfg, "run", "--dry-run", "--no-install-models", api_url=api)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    # model.bin changed, so its model version did: a run would re-translate all six
+    assert dry.stdout.startswith("dry run: 6 articles (0 unchanged)"), dry.stdout
+    assert "de: 6 articles" in dry.stdout and "translate (de->en)" in dry.stdout, dry.stdout
+    assert models_loaded(tmp_path) == []  # the corrupt model was not even opened
+    assert database(data / "newsflow.db") == (rows, runs)  # no article, claim or run row
+    assert tree(output) == files  # no article file, no report
+    assert tree(models) == model_files
