@@ -34,8 +34,8 @@ def _cells(rows: list[dict]) -> list[dict]:
     return [{k: escape_markdown(v, inline=True) for k, v in row.items()} for row in rows]
 
 
-def publish(report: RunReport, report_path: str | None, rows: int = ROWS) -> None:
-    report = report.capped(rows)
+def publish(report: RunReport, report_path: str | None, rows: int | None = None) -> None:
+    report = report.capped(rows or ROWS)
     create_markdown_artifact(
         key=SUMMARY_KEY,
         markdown=report_markdown(report, report_path),

@@ -98,10 +98,35 @@ def test_a_near_miss_naming_something_else_stays_even_with_a_mention_left(glossa
     assert corrected == translation
 
 
-def test_the_entity_s_own_first_name_makes_it_the_entity(glossary):
-    findings, corrected = judge(glossary, "de", "Olaf Scholz sprach", "Olaf Scholtz spoke")
-    assert findings["scholz"] == ("wrong", ["Scholtz"])
-    assert corrected == "Olaf Scholz spoke"
+@pytest.mark.parametrize(
+    ("translation", "found", "corrected"),
+    [
+        ("Olaf Scholtz spoke", ["Scholtz"], "Olaf Scholz spoke"),
+        ("Olaf Scholl spoke", ["Scholl"], "Olaf Scholz spoke"),  # a known name, but his first
+    ],
+)
+def test_the_entity_s_own_first_name_makes_it_the_entity(glossary, translation, found, corrected):
+    findings, fixed = judge(glossary, "de", "Olaf Scholz sprach", translation)
+    assert findings["scholz"] == ("wrong", found)
+    assert fixed == corrected
+
+
+def test_lost_capitals_are_fixed_even_next_to_the_right_form(glossary):
+    findings, corrected = judge(
+        glossary, "de", "Sacharowa warnte", "Zakharova warned; later zakharova added"
+    )
+    assert findings["zakharova"] == ("wrong", ["zakharova"])
+    assert corrected == "Zakharova warned; later Zakharova added"
+
+
+def test_a_name_that_is_an_english_word_in_lower_case_needs_a_mention_left():
+    glossary = parse_glossary(
+        "entries:\n  - id: china\n    type: place\n    en: [China]\n    zh: [中国]\n"
+    )
+    report = check_names(glossary, "zh", "中国", "China sells fine china")
+    assert report.corrected == "China sells fine china"
+    report = check_names(glossary, "zh", "中国", "in china")
+    assert report.corrected == "in China"
 
 
 def test_a_name_of_another_glossary_entry_is_not_a_near_miss():

@@ -39,6 +39,7 @@ from newsflow.names.candidates import find_candidates
 from newsflow.names.evidence import KnownNames, budget_filter
 from newsflow.names.gloss import literal
 from newsflow.names.index import WORD, NameIndex
+from newsflow.names.lists import COMMON_WORDS
 from newsflow.names.near import FUZZY, find_near
 from newsflow.names.protect import Gapless, inside, mask, protected_spans
 from newsflow.names.translit import fold, name_key
@@ -276,9 +277,10 @@ def _from_accepted(
 ) -> tuple[dict, dict]:
     """Accepted forms written wrong: with a detokenisation gap ("Xi 'an") or with marks no
     glossary spelling has (Pinyin tone marks: "Wáng Yì") -> certain; with a capital of the
-    glossary's missing ("lavrov", "Xi jinping", "kremlin") -> fuzzy (``case``), only with a
-    source to give evidence; a multi-word place or organisation only when it has no capital at
-    all ("hong kong", not "eastern Europe")."""
+    glossary's missing ("lavrov", "Xi jinping", "kremlin") -> ``case``, only with a source to
+    give evidence: certain, but fuzzy (counted) when the lower-case form is an English word
+    ("china"); a multi-word place or organisation only when it has no capital at all ("hong
+    kong", not "eastern Europe")."""
     marked: dict[tuple[int, int, str], _Span] = {}
     cased: dict[tuple[int, int, str], _Span] = {}
     for span in _unique(accepted):
@@ -305,7 +307,11 @@ def _from_accepted(
         if entry.type != "person" and len(written.split()) > 1 and not written.islower():
             continue  # "eastern Europe", "Russian foreign ministry": a style, not an error
         if not any(_case_fits(fold(written), fold(f)) for f in forms):
-            cased[where] = replace(span, kind="case", target=forms[0], score=1)
+            wrong = replace(span, kind="case", target=forms[0], score=1)
+            if fold(written).lower() in COMMON_WORDS:
+                cased[where] = wrong  # "china": the porcelain unless a mention is left
+            else:
+                marked[where] = wrong
     return marked, cased
 
 

@@ -67,6 +67,13 @@ class KnownNames:
     def other(self, window: str, entity: str, folded: str, start: int, end: int) -> bool:
         """Is the (lower-case) window at folded[start:end] of the translation a name other
         than ``entity``'s?"""
+        own_first = self._index.first_names.get(entity, ())
+        words = window.split()
+        before = _WORD_BEFORE.search(folded, max(0, start - 40), start)
+        word_before = before.group(1) if before and before.end() == start else ""
+        if word_before.lower() in own_first or (len(words) > 1 and words[0] in own_first):
+            # the entity's own first name: "Olaf Scholl" is Olaf Scholz misspelled
+            return any(eid != entity for eid in self._index.form_keys.get(name_key(window), ()))
         cache = self._index.known_cache
         static = cache.get((window, entity))
         if static is None:
@@ -75,12 +82,8 @@ class KnownNames:
                 cache[(window, entity)] = static
         if static:
             return True
-        before = _WORD_BEFORE.search(folded, max(0, start - 40), start)
-        if before and before.end() == start:
-            word = before.group(1)
-            own_first = self._index.first_names.get(entity, ())
-            if word[:1].isupper() and word.lower() in FIRST_NAMES and word.lower() not in own_first:
-                return True
+        if word_before[:1].isupper() and word_before.lower() in FIRST_NAMES:
+            return True  # someone else's first name: "Sophie Scholl"
         after = _WORD_AFTER.match(folded, end)
         if after and after.group(1).lower() in INSTITUTION_NOUNS:
             return True  # "Sakharov Prize", "Metz Cathedral"

@@ -59,6 +59,19 @@ INSTITUTION_NOUNS = frozenset(
     """.split()
 )
 
+# English words that are also names (china the porcelain, may the verb): a glossary name
+# written in lower case is only wrong when a source mention is left for it (counted like a
+# near miss); any other name in lower case is the name with its capitals lost.
+COMMON_WORDS = frozenset(
+    """
+    china turkey chad jordan georgia nice reading bath mobile split cork guinea niger
+    may june august mark bill rose grace hope faith joy will don pat sue rob bush brown white
+    black green rice wood king long young little price cook baker smith miller hunter fisher
+    carter turner cooper ward fox wolf bishop pope rich gay guy job lee li wang sun ma
+    moon kim park hall hill lane field bond page stone frank earnest sterling trump
+    """.split()
+)
+
 # First names: a near-miss surname right after a first name that is not the entity's own is
 # another person ("Sophie Scholl", "Hans Mertz", "Lyudmila Putina"). Lower case.
 _FIRST_NAMES_EN = """
