@@ -35,11 +35,11 @@ def _cells(rows: list[dict]) -> list[dict]:
     return [{k: escape_markdown(v, inline=True) for k, v in row.items()} for row in rows]
 
 
-def publish(report: RunReport, report_path: str | None, rows: int = ROWS,
+def publish(report: RunReport, report_path: str | None, rows: int | None = None,
             base_url: str | None = None) -> None:
     """``base_url`` (config ``web.base_url``): the summary links each story it lists to
     its page in the reader (`newsflow web`)."""
-    report = report.capped(rows)
+    report = report.capped(rows or ROWS)
     create_markdown_artifact(
         key=SUMMARY_KEY,
         markdown=report_markdown(report, report_path)

@@ -52,7 +52,8 @@ SAME_PROTAGONISTS = [
     ("lavrov-wang-tunxi", "xi-lavrov-beijing"), ("lavrov-wang-un", "lavrov-wang-iran-call"),
     ("xi-lavrov-beijing", "putin-beijing-visit"), ("zelensky-berlin", "zelensky-strasbourg"),
     ("lavrov-fidan-ankara", "lavrov-fidan-antalya"), ("merz-macron-paris", "eu-summit-defence"),
-    ("zelensky-warsaw", "odesa-strike"),
+    ("zelensky-warsaw", "odesa-strike"), ("macron-xi-beijing", "lula-xi-beijing"),
+    ("macron-xi-beijing", "eu-summit-china-tariffs"),
 ]
 
 
@@ -114,7 +115,7 @@ def test_samples_lavrov_wang_yi_reports_in_four_scripts_are_one_story(store):
 # -- evaluation on English clusters ----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["dev", "heldout"])
+@pytest.mark.parametrize("name", ["dev", "heldout", "long"])
 def test_bcubed_f1_on_english_clusters(name):
     rows, gold = english_rows(name)
     pred = pure_clusters(rows)
@@ -193,6 +194,7 @@ def test_rerun_is_idempotent_and_a_changed_article_moves(store):
     quake = [r for r in rows if r.id == "daily-b-024"][0]
     moved = dataclasses.replace([r for r in rows if r.id == "daily-b-002"][0], content_hash="new",
                                 title="Luding quake: rescuers search for survivors",
+                                title_en="Luding quake: rescuers search for survivors",
                                 translation=quake.translation, name_findings=quake.name_findings,
                                 published="2026-03-15T12:00:00+00:00")
     old_story = placed[moved.id]
