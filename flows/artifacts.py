@@ -16,6 +16,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from newsflow.markdown import escape_markdown
 from newsflow.report import RunReport, report_markdown
+from newsflow.web import stories_links_markdown
 
 SUMMARY_KEY = "newsflow-run-summary"
 NAME_PROBLEMS_KEY = "newsflow-name-problems"
@@ -34,11 +35,15 @@ def _cells(rows: list[dict]) -> list[dict]:
     return [{k: escape_markdown(v, inline=True) for k, v in row.items()} for row in rows]
 
 
-def publish(report: RunReport, report_path: str | None, rows: int = ROWS) -> None:
-    report = report.capped(rows)
+def publish(report: RunReport, report_path: str | None, rows: int | None = None,
+            base_url: str | None = None) -> None:
+    """``base_url`` (config ``web.base_url``): the summary links each story it lists to
+    its page in the reader (`newsflow web`)."""
+    report = report.capped(rows or ROWS)
     create_markdown_artifact(
         key=SUMMARY_KEY,
-        markdown=report_markdown(report, report_path),
+        markdown=report_markdown(report, report_path)
+        + stories_links_markdown(report.stories_touched, base_url),
         description=f"newsflow run {report.run_id}: {report.articles_in} articles",
     )
     problems = [

@@ -173,7 +173,8 @@ def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the
                 results = _chunk_results(ctx, work, logger)
                 summary = finish_run(ctx, quote(intakes), quote(results), started.isoformat(timespec="seconds"),
                                      source_errors, seconds, warnings)
-        publish(RunReport.from_dict(summary).capped(), summary.get("report_path"))
+        publish(RunReport.from_dict(summary), summary.get("report_path"),
+                base_url=settings.web.base_url)
     finally:
         if summary is None and not ctx.dry_run:  # crashed: the row says so, the claims go back
             abort_run(ctx)

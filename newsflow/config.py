@@ -225,6 +225,8 @@ class Settings(_Strict):
         if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
             return data
         common = data.get("fetch") or {}
+        if isinstance(common, FetchConfig):  # Settings(...) built in code
+            common = common.model_dump(exclude_unset=True)
         if not isinstance(common, dict):
             return data  # the field validator names the problem
         try:
@@ -237,6 +239,9 @@ class Settings(_Strict):
                 own = source.get("fetch") or {}
                 if isinstance(own, dict):
                     source = {**source, "fetch": {**common, **own}}
+            elif isinstance(source, SourceConfig) and common:
+                own = source.fetch.model_dump(exclude_unset=True) if "fetch" in source.model_fields_set else {}
+                source = source.model_copy(update={"fetch": FetchConfig(**{**common, **own})})
             sources.append(source)
         return {**data, "sources": sources}
 

@@ -248,11 +248,12 @@ class RunReport:
         """A copy whose lists hold at most ``limit`` entries (``omitted`` counts the rest):
         what goes to Prefect, whose events must not grow with the backlog."""
         out = RunReport.from_dict(asdict(self))
+        out.omitted = dict(self.omitted)
         for name in CAPPED_LISTS:
             items = getattr(self, name)
             if len(items) > limit:
                 setattr(out, name, list(items[:limit]))
-                out.omitted[name] = len(items) - limit
+                out.omitted[name] = self.omitted.get(name, 0) + len(items) - limit
         return out
 
 

@@ -83,6 +83,11 @@ def name_key(form: str) -> str:
 def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]:
     """Name features from English text: glossary ids (``@id``) for glossary forms, else each
     capitalised word (lower-cased) of a name run. See the module docstring for the rules."""
+    return [n for n, _ in _names(title, body, forms)]
+
+
+def _names(title: str, body: str, forms: dict[str, str]) -> list[tuple[str, bool]]:
+    """(name, from the title?) pairs, in order (see :func:`capitalised_names`)."""
     mid: set[str] = set()
     runs: list[tuple[list[str], bool, bool]] = []
     for part, is_title in ((title, True), (body, False)):
@@ -92,7 +97,7 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
             if not is_title:
                 mid.update(w.lower() for w in words[1 if initial else 0 :])
             runs.append((words, initial, is_title))
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []
     for words, initial, is_title in runs:
         i = 0
         while i < len(words):
@@ -100,7 +105,7 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
             for j in range(len(words), i, -1):
                 gid = forms.get(" ".join(words[i:j]).lower())
                 if gid:
-                    out.append("@" + gid)
+                    out.append(("@" + gid, is_title))
                     i = j
                     break
             else:
@@ -108,7 +113,7 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
                 first = is_title or (initial and i == 0)  # needs a mid-sentence witness
                 if (len(w) >= 2 and w not in CAP_STOP and w not in NEWS_STOP
                         and rarity(w) > RARITY_CEILING - COMMON_ZIPF and (not first or w in mid)):
-                    out.append(w)
+                    out.append((w, is_title))
                 i += 1
     return out
 
@@ -124,7 +129,8 @@ class Evidence:
     source: str
     words: dict[str, float]
     names: dict[str, float]
-    entities: list[str]  # readable: glossary ids first, then the most frequent other names
+    headline: frozenset[str] = frozenset()  # the names in the title
+    entities: list[str] = field(default_factory=list)  # readable: glossary ids first, then the most frequent other names
     keys: list[str] = field(default_factory=list)  # retrieval keys (names, strongest words)
     signature: str = ""
 
@@ -146,12 +152,20 @@ def signature(row) -> str:
 
 
 def parse_time(value: str | None) -> datetime | None:
-    if not value:
+    """An ISO 8601 or RFC 2822 date/time (as feeds and JSON files give them) in UTC; a time
+    without a zone is taken as UTC; None when there is none or it cannot be read."""
+    if not value or not value.strip():
         return None
+    value = value.strip()
     try:
-        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        t = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        return None
+        from email.utils import parsedate_to_datetime
+
+        try:
+            t = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
@@ -192,15 +206,17 @@ N_KEYS = 12
 def build_evidence(rows, times: dict[str, datetime], forms: dict[str, str]) -> list[Evidence]:
     """Evidence for each row (one vectoriser pass for all). ``times`` gives each row's
     time (its publication time, else when the story layer first saw it)."""
-    word_docs, name_docs, ents = [], [], []
+    word_docs, name_docs, heads, ents = [], [], [], []
     for row in rows:
         title, body = english_parts(row)
         names = ["@" + f["entity"] for f in row.name_findings if f.get("entity")]
         for c in row.name_candidates:
             if c.get("suggested_en"):
                 names += [w for w in name_key(c["suggested_en"]).split() if len(w) > 1]
-        names += capitalised_names(title, body, forms)
+        found = _names(title, body, forms)
+        names += [n for n, _ in found]
         name_docs.append(names)
+        heads.append(frozenset(n for n, t in found if t))
         word_docs.append(content_words(title) * 2 + content_words(body))
         ids = sorted({n[1:] for n in names if n.startswith("@")})
         counts: dict[str, int] = {}
@@ -212,9 +228,9 @@ def build_evidence(rows, times: dict[str, datetime], forms: dict[str, str]) -> l
     words = [vectorise(d, binary=False) for d in word_docs]
     names = [vectorise(d, binary=True) for d in name_docs]
     out = []
-    for row, w, n, e in zip(rows, words, names, ents, strict=True):
+    for row, w, n, h, e in zip(rows, words, names, heads, ents, strict=True):
         title, _ = english_parts(row)
         keys = sorted(n) + [k for k, _ in sorted(w.items(), key=lambda kv: (-kv[1], kv[0]))[:N_KEYS]]
-        out.append(Evidence(row.id, times[row.id], title, row.lang, row.source, w, n, e,
+        out.append(Evidence(row.id, times[row.id], title, row.lang, row.source, w, n, h, e,
                             sorted(set(keys)), signature(row)))
     return out

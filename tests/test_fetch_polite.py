@@ -255,6 +255,18 @@ def test_fetch_settings_merge_into_sources():
     assert a.follow_links == "auto"
 
 
+def test_fetch_settings_reach_sources_built_in_code():
+    from newsflow.config import Settings
+
+    settings = Settings(fetch=FetchConfig(contact="ops@x.example"), sources=[
+        SourceConfig(name="a", kind="feed", url="http://x.example/f"),
+        SourceConfig(name="b", kind="feed", url="http://x.example/g", fetch={"min_delay_seconds": 5}),
+    ])
+    a, b = settings.sources
+    assert a.fetch.contact == b.fetch.contact == "ops@x.example"
+    assert (a.fetch.min_delay_seconds, b.fetch.min_delay_seconds) == (1.0, 5)
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

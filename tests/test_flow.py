@@ -130,3 +130,63 @@ def test_a_failing_source_does_not_fail_the_run(prefect_harness, installed_model
   - {{name: gone, kind: feed, lang: de, url: {tmp_path}/missing.xml}}
 """)
     assert run_flow(only_bad).is_failed()
+
+
+def test_dry_run_with_a_model_that_cannot_load(prefect_harness, installed_models_dir, tmp_path, monkeypatch):
+    """`newsflow run --dry-run`: fetches, cleans, detects and plans, says what a run would
+    do, exits 0; no model loaded, nothing stored or written (no database, no output)."""
+    from typer.testing import CliRunner
+
+    import translators.engine
+    from newsflow.cli import app
+    from tests.reliability import faults
+
+    broken = faults.break_model(installed_models_dir, "de", tmp_path / "broken")
+    cfg = write_config(tmp_path, broken)
+    loaded = []
+    monkeypatch.setattr(translators.engine, "Engine", lambda *a, **k: loaded.append(a) or 1 / 0)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(app, ["--config", str(cfg), "run", "--dry-run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert loaded == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no data/, no output/
+    assert "dry run:" in result.output and "nothing was translated, stored or written" in result.output
+    assert "de: " in result.output and "sentences: translate (de->en)" in result.output
+
+
+def test_artifacts_are_capped_and_point_to_the_report(prefect_harness, installed_models_dir, tmp_path):
+    """A backlog of 120 articles in chunks of 50 with 2-row artifact tables: the tables end
+    with "and N more in the report (<path>)"; the summary says the sentences."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows import artifacts
+    from tests.reliability import harness
+
+    harness.generate_german_inbox(tmp_path / "inbox", 120, sentences=3)
+    (tmp_path / "inbox" / "fr.txt").write_text("Un titre\n\n" + "Le gouvernement a annoncé une réforme. " * 5)
+    (tmp_path / "inbox" / "ru.txt").write_text("Заголовок\n\n" + "Правительство объявило о реформе. " * 5)
+    (tmp_path / "inbox" / "it.txt").write_text("Un titolo\n\n" + "Il governo ha annunciato una riforma. " * 5)
+    cfg = harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
+    cfg.write_text(cfg.read_text() + "run: {chunk_articles: 50}\n")
+    rows = artifacts.ROWS
+    artifacts.ROWS = 2
+    try:
+        state = run_flow(cfg)
+    finally:
+        artifacts.ROWS = rows
+    assert state.is_completed()
+    assert state.summary["sentences"]["translated"] > 0 and state.summary["written"] == 123
+
+    async def latest(key):
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), limit=50)
+            return [a for a in found if a.flow_run_id == state.state.state_details.flow_run_id]
+
+    pending = asyncio.run(latest(artifacts.PENDING_KEY))[0]
+    table = pending.data if isinstance(pending.data, list) else __import__("json").loads(pending.data)
+    assert len(table) == 3 and "and 1 more in the report" in table[-1]["title"]
+    assert "reports" in table[-1]["title"] and state.summary["report_path"]
+    summary = asyncio.run(latest(artifacts.SUMMARY_KEY))[0].data
+    assert "Sentences: **" in summary and "more in the report" in summary

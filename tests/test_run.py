@@ -218,3 +218,50 @@ def test_the_lease_is_renewed_while_the_run_is_alive():
     assert count >= 3 and set(renewed) == {("run-x", 30)}
     time.sleep(0.2)
     assert len(renewed) == count  # stopped with the run
+
+
+def test_leases_of_the_real_store_are_extended(tmp_path, inbox):
+    ctx = make_ctx(inbox, "long-run")
+    with open_store(ctx.settings) as store:
+        run.start(ctx, store)
+        store.claim(["inbox:a", "inbox:b"], "long-run", lease_seconds=5)
+        before = {c["article_id"]: c["expires_at"] for c in harness.db_claims(tmp_path / "data" / "newsflow.db")}
+    with LeaseKeeper(lambda: open_store(ctx.settings), "long-run", 600, every=0.05) as keeper:
+        time.sleep(0.5)
+    assert keeper.renewals >= 2
+    after = {c["article_id"]: c["expires_at"] for c in harness.db_claims(tmp_path / "data" / "newsflow.db")}
+    assert after.keys() == before.keys() and all(after[i] > before[i] + 500 for i in before)
+
+
+def test_a_dead_runs_row_is_marked_crashed_when_the_next_run_starts(tmp_path, inbox):
+    import sqlite3
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    db = tmp_path / "data" / "newsflow.db"
+    ctx = make_ctx(inbox, "dead")
+    with open_store(ctx.settings) as store:
+        store.start_run("dead")
+    con = sqlite3.connect(db)
+    con.execute("UPDATE runs SET pid = ? WHERE run_id = 'dead'", (child.pid,))  # its process is gone
+    con.commit()
+    con.close()
+    with open_store(ctx.settings) as store:
+        assert run.start(make_ctx(inbox, "next"), store) == ["dead"]
+        states = {r["run_id"]: r["state"] for r in store.runs()}
+    assert states == {"dead": "crashed", "next": "running"}
+
+
+def test_report_copies_for_prefect_are_capped_and_say_how_many_more():
+    from newsflow.report import RunReport, report_markdown
+
+    report = RunReport("r", "t", pending=[{"id": f"a{i}", "source": "s", "title": "T", "lang": "fr",
+                                          "reason": "not enabled"} for i in range(30)],
+                       by_status={"pending": 30}, articles_in=30)
+    short = report.capped(10)
+    assert len(short.pending) == 10 and short.omitted == {"pending": 20}
+    shorter = short.capped(4)
+    assert len(shorter.pending) == 4 and shorter.omitted == {"pending": 26}
+    assert "... and 26 more in the report (/x/r.md)." in report_markdown(shorter, "/x/r.md")
+    assert len(report.pending) == 30 and report.omitted == {}

@@ -52,7 +52,8 @@ SAME_PROTAGONISTS = [
     ("lavrov-wang-tunxi", "xi-lavrov-beijing"), ("lavrov-wang-un", "lavrov-wang-iran-call"),
     ("xi-lavrov-beijing", "putin-beijing-visit"), ("zelensky-berlin", "zelensky-strasbourg"),
     ("lavrov-fidan-ankara", "lavrov-fidan-antalya"), ("merz-macron-paris", "eu-summit-defence"),
-    ("zelensky-warsaw", "odesa-strike"),
+    ("zelensky-warsaw", "odesa-strike"), ("macron-xi-beijing", "lula-xi-beijing"),
+    ("macron-xi-beijing", "eu-summit-china-tariffs"),
 ]
 
 
@@ -114,7 +115,7 @@ def test_samples_lavrov_wang_yi_reports_in_four_scripts_are_one_story(store):
 # -- evaluation on English clusters ----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["dev", "heldout"])
+@pytest.mark.parametrize("name", ["dev", "heldout", "long"])
 def test_bcubed_f1_on_english_clusters(name):
     rows, gold = english_rows(name)
     pred = pure_clusters(rows)
@@ -193,6 +194,7 @@ def test_rerun_is_idempotent_and_a_changed_article_moves(store):
     quake = [r for r in rows if r.id == "daily-b-024"][0]
     moved = dataclasses.replace([r for r in rows if r.id == "daily-b-002"][0], content_hash="new",
                                 title="Luding quake: rescuers search for survivors",
+                                title_en="Luding quake: rescuers search for survivors",
                                 translation=quake.translation, name_findings=quake.name_findings,
                                 published="2026-03-15T12:00:00+00:00")
     old_story = placed[moved.id]
@@ -263,6 +265,15 @@ def test_parse_since():
 
     with pytest.raises(NewsflowError, match="--since 'yesterday'"):
         stories.parse_since("yesterday", now)
+
+
+def test_parse_time_reads_iso_and_rfc2822():
+    want = datetime(2026, 3, 12, 10, 40, tzinfo=UTC)
+    for text in ("2026-03-12T11:40:00+01:00", "2026-03-12T10:40:00Z", "2026-03-12 10:40",
+                 "Thu, 12 Mar 2026 11:40:00 +0100", "Thu, 12 Mar 2026 10:40:00 GMT"):
+        assert parse_time(text) == want, text
+    assert parse_time("2026-03-12") == datetime(2026, 3, 12, tzinfo=UTC)
+    assert parse_time("last Thursday") is None and parse_time(None) is None and parse_time(" ") is None
 
 
 def test_capitalised_names_skip_sentence_starts_and_map_glossary_forms():

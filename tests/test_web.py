@@ -543,3 +543,21 @@ def test_web_command_port_in_use_is_one_line_error(tmp_path):
     assert result.output.startswith(f"error: cannot listen on 127.0.0.1:{port}")
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "n.db").exists()
+
+
+def test_run_summary_artifact_links_stories_to_the_reader(monkeypatch):
+    import flows.artifacts as artifacts
+    from newsflow.report import RunReport
+
+    made = {}
+    monkeypatch.setattr(artifacts, "create_markdown_artifact", lambda **kw: made.update(md=kw["markdown"]))
+    monkeypatch.setattr(artifacts, "create_table_artifact", lambda **kw: None)
+    monkeypatch.setattr(artifacts, "create_link_artifact", lambda **kw: None)
+    report = RunReport(run_id="r1", started_at="2026-12-01T08:00:00+00:00")
+    report.stories_touched = [{"id": "st-abc", "title": f"Lavrov {HOSTILE}", "languages": ["de", "zh"],
+                               "article_count": 2}]
+    artifacts.publish(report, None)
+    assert "Stories in the reader" not in made["md"]  # no base_url: no links
+    artifacts.publish(report, None, base_url="https://reader.example.org")
+    assert "](<https://reader.example.org/stories/st-abc>) (de, zh · 2 articles)" in made["md"]
+    assert "<script>" not in made["md"]
