@@ -253,7 +253,7 @@ def sync(store, settings=None, *, batch: int = 500) -> int:
     marks = ",".join("?" * len(ELIGIBLE))
     ids = [r["id"] for r in store._query(
         f"SELECT id FROM articles WHERE status IN ({marks}) AND story_id IS NULL "
-        f"ORDER BY published, id", ELIGIBLE)]
+        f"ORDER BY published IS NULL, published, id {store.BYTE_ORDER}", ELIGIBLE)]
     for i in range(0, len(ids), batch):
         assign(store, store.get_many(ids[i : i + batch]).values(), settings)
     return len(ids)

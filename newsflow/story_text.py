@@ -152,12 +152,20 @@ def signature(row) -> str:
 
 
 def parse_time(value: str | None) -> datetime | None:
-    if not value:
+    """An ISO 8601 or RFC 2822 date/time (as feeds and JSON files give them) in UTC; a time
+    without a zone is taken as UTC; None when there is none or it cannot be read."""
+    if not value or not value.strip():
         return None
+    value = value.strip()
     try:
-        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        t = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        return None
+        from email.utils import parsedate_to_datetime
+
+        try:
+            t = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 

@@ -267,6 +267,15 @@ def test_parse_since():
         stories.parse_since("yesterday", now)
 
 
+def test_parse_time_reads_iso_and_rfc2822():
+    want = datetime(2026, 3, 12, 10, 40, tzinfo=UTC)
+    for text in ("2026-03-12T11:40:00+01:00", "2026-03-12T10:40:00Z", "2026-03-12 10:40",
+                 "Thu, 12 Mar 2026 11:40:00 +0100", "Thu, 12 Mar 2026 10:40:00 GMT"):
+        assert parse_time(text) == want, text
+    assert parse_time("2026-03-12") == datetime(2026, 3, 12, tzinfo=UTC)
+    assert parse_time("last Thursday") is None and parse_time(None) is None and parse_time(" ") is None
+
+
 def test_capitalised_names_skip_sentence_starts_and_map_glossary_forms():
     forms = {"sergei lavrov": "lavrov", "lavrov": "lavrov", "new york": "new_york"}
     names = capitalised_names("Rescuers Reach Villages", "Rescuers reached Luding on Sunday. "
