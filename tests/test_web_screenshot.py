@@ -88,8 +88,12 @@ def reader(tmp_path, installed_models_dir, prefect_harness):
     run = subprocess.run([*base, "run", "--no-install-models"], capture_output=True, text=True,
                          env=_env(tmp_path, PREFECT_API_URL.value()), timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
-    # what the CLI prints, to compare the reader's JSON with (`newsflow stories` also assigns
-    # stored articles that have no story yet: the reader itself never writes)
+    con = sqlite3.connect(tmp_path / "data" / "newsflow.db")
+    unassigned = con.execute("SELECT count(*) FROM articles WHERE status IN ('translated', "
+                             "'passed-through') AND story_id IS NULL").fetchone()[0]
+    con.close()
+    assert unassigned == 0, "the run left articles without a story"
+    # what the CLI prints, to compare the reader's JSON with
     cli = {}
     for name, args in (("stories", ["stories", "--json"]), ("search", ["search", "Lavrov", "--json"])):
         done = subprocess.run([*base, *args], capture_output=True, text=True,
