@@ -142,6 +142,9 @@ def test_hostile_title_text_and_url_show_as_text(tmp_path, client_for):
     assert 'href="javascript:' not in html and "javascript:alert(1)" in html  # shown, not linked
     js = client.get("/api/articles/de-wire:0002").json()
     assert js["title"] == f"Titel {HOSTILE}"  # JSON carries the text as it is
+    # and should escaping ever fail, the browser runs no script and loads nothing foreign
+    csp = client.get("/articles/de-wire:0002").headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
 
 
 @needs_quality_fields
