@@ -468,6 +468,9 @@ def test_story_page_and_api(dialect_settings, client_for):
         assert f'/articles/{a["id"].replace(":", "%3A")}' in r.text
     assert client.get(f"/api/stories/{joint['id']}").json()["id"] == joint["id"]
     assert client.get("/stories/no-such-story").status_code == 404
+    bad = client.get("/?since=yesterday")
+    assert bad.status_code == 400 and "yesterday" in bad.text and "Traceback" not in bad.text
+    assert client.get("/?since=24000h").status_code == 200
     assert client.get("/api/stories/no-such-story").status_code == 404
 
 
