@@ -107,7 +107,8 @@ def parse_feed_items(source: SourceConfig, payload: Payload) -> list[FeedItem]:
     # and with them the ids of stored articles.
     base = payload.final_url or payload.location
     base = base if fetch.is_url(base) else None
-    items = [_entry_item(source, entry, base) for entry in entries]
+    feed_lang = (parsed.get("feed") or {}).get("language") or None
+    items = [_entry_item(source, entry, base, feed_lang) for entry in entries]
     articles = [item.article for item in items]
     if parsed.get("bozo") and problem:
         log.warning(
@@ -137,7 +138,8 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _entry_item(source: SourceConfig, entry, base: str | None = None) -> FeedItem:
+def _entry_item(source: SourceConfig, entry, base: str | None = None,
+                feed_lang: str | None = None) -> FeedItem:
     title_detail = entry.get("title_detail") or {}
     title = entry.get("title") or ""
     if title_detail.get("type") in HTML_TYPES:
@@ -156,7 +158,9 @@ def _entry_item(source: SourceConfig, entry, base: str | None = None) -> FeedIte
     key = entry.get("id") or link or _hash_key(title, body)
     if link and base and not fetch.is_url(link):
         link = urljoin(base, link)
-    lang = entry.get("language") or None
+    # the item's, else the feed's <language>: a hint for detection and for guessing the
+    # charset of a linked page that declares none (source.lang wins over both)
+    lang = entry.get("language") or feed_lang
     published = _entry_date(entry)
     updated = _entry_date(entry, ("updated_parsed",), warn=False)
     article = RawArticle(

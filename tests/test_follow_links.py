@@ -312,3 +312,11 @@ def test_an_unexpected_error_costs_one_item_not_the_source(site, monkeypatch):
     assert articles["de-1"].fetch_note == "full text unavailable: RuntimeError: odd markup"
     assert articles["de-1"].text == "Zwölf Kilometer neue Radwege: der Stadtrat hat entschieden."
     assert articles["de-2"].fetched_from  # the others are unaffected
+
+
+def test_the_feeds_or_pages_language_is_the_hint_when_the_source_names_none(site):
+    articles = run(feed_source(site, "/feed-blog.rss", name="blog", lang=None), MemoryStore())
+    # that feed has no <language>: the page's <html lang="de"> is the hint
+    assert articles["blog-1"].expected_lang == "de"
+    articles = run(feed_source(site, lang=None), MemoryStore())
+    assert {a.expected_lang for a in articles.values()} == {"de"}  # <language>de</language>
