@@ -161,8 +161,33 @@ def assign(store, rows: Iterable, settings=None, *, now: datetime | None = None)
         for ev in evidence:
             touched[placed[ev.id]] = clusterer.stories[placed[ev.id]]
         _write(store, conn, touched.values(), evidence, placed)
+        _prune(store, conn, window)
     return [story_summary(s) for s in sorted(touched.values(), key=lambda s: (s.last_seen, s.id),
                                              reverse=True)]
+
+
+def _prune(store, conn, window: timedelta) -> None:
+    """Drop what only assignment needs (vectors, retrieval keys) from stories that no new
+    article can reach any more: last seen more than :func:`prune_after` before the newest
+    story. Keeps the tables from growing by ~10 kB a story for ever; the stories themselves
+    (title, entities, articles) stay. An article published that long before the newest ones
+    founds a story of its own."""
+    newest = store._exec(conn, "SELECT max(last_seen) AS t FROM stories").fetchone()["t"]
+    if not newest:
+        return
+    cutoff = _iso(parse_time(newest) - prune_after(window))
+    old = [r["id"] for r in store._exec(
+        conn, "SELECT id FROM stories WHERE last_seen < ? AND keys <> '[]'", (cutoff,)).fetchall()]
+    for i in range(0, len(old), _CHUNK):
+        chunk = old[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        store._exec(conn, f"DELETE FROM story_keys WHERE story_id IN ({marks})", chunk)
+        store._exec(conn, f"UPDATE stories SET words = '{{}}', names = '{{}}', keys = '[]' "
+                          f"WHERE id IN ({marks})", chunk)
+
+
+def prune_after(window: timedelta) -> timedelta:
+    return max(timedelta(days=30), 10 * window)
 
 
 def story_summary(s: Story) -> dict:

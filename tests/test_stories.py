@@ -346,3 +346,23 @@ def test_a_run_assigns_stories_and_reports_them(tmp_path):
     assert all(r.story_id == placed[r.id] for r in rows if r.id in english)
     again, placed2, _ = run_once("run-2")
     assert again.stories_touched == [] and placed2 == placed
+
+
+def test_stories_out_of_reach_drop_their_vectors_but_stay_listed(store):
+    rows, _ = english_rows("dev")
+    first = rows[:3]
+    late = dataclasses.replace(rows[3], id="late", content_hash="late",
+                               published="2026-06-01T00:00:00+00:00")
+    store.upsert_many([*first, late])
+    stories.assign(store, first, settings())
+    before = stories.list_stories(store, limit=100)
+    assert all(r["keys"] != "[]" for r in store._query("SELECT keys FROM stories"))
+    stories.assign(store, [late], settings())  # the newest story is now 2+ months later
+    rows_after = {r["id"]: r for r in store._query("SELECT id, keys, words FROM stories")}
+    old = [s["id"] for s in before]
+    assert all(rows_after[i]["keys"] == "[]" and rows_after[i]["words"] == "{}" for i in old)
+    marks = ",".join("?" * len(old))
+    assert store._query(f"SELECT story_id FROM story_keys WHERE story_id IN ({marks})", old) == []
+    listed = {s["id"]: s for s in stories.list_stories(store, limit=100)}
+    assert all(listed[s["id"]]["articles"] == s["articles"] for s in before)
+    assert stories.prune_after(timedelta(hours=72)) == timedelta(days=30)

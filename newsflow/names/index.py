@@ -43,9 +43,10 @@ WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
 LEFT = rf"(?<!{WORD})"
 RIGHT = rf"(?!{WORD})"
 # English side: a name is a whole token. An apostrophe followed by letters continues the token
-# ("Wang Yi'an" is not "Wang Yi"), except the possessive 's; a hyphen does not ("Kyiv-based").
+# ("Wang Yi'an" is not "Wang Yi"), except the possessive 's (not followed by a lower-case
+# letter: "Putin'sche" continues); a hyphen does not ("Kyiv-based").
 LEFT_EN = rf"(?<!{WORD})(?<![^\W\d_]')"
-RIGHT_EN = rf"(?!{WORD})(?!'(?!s(?!{WORD}))[^\W\d_])"
+RIGHT_EN = rf"(?!{WORD})(?!'(?!(?-i:[sS](?![a-z\u00df-\u00ff])))[^\W\d_])"
 _SPACE_TOKEN = r"\s+"
 _DOT_TOKEN = r"[\u00b7\s]?"
 _HYPHEN_TOKEN = r"[\-\s]?"
@@ -270,6 +271,7 @@ class NameIndex:
         self.near_cache: dict = {}
         self.known_cache: dict = {}
         self.segment_cache: dict = {}
+        self.pool_cache: dict = {}
         self.accepted_plain = {  # accepted forms as written, case and spacing aside
             " ".join(fold(f).casefold().split()) for e in entries for f in e.en
         }

@@ -89,17 +89,15 @@ def find_near(
 ) -> list[Near]:
     """Near-miss spans of ``present`` entities (all entities when None). Without evidence
     from a source (``lang en``) only the ``near`` kind is tried."""
-    refs_by_size: dict[int, list[NearRef]] = {}
-    entities = index.near.keys() if present is None else present
-    for eid in entities:
-        for ref in index.near.get(eid, ()):
-            refs_by_size.setdefault(ref.parts, []).append(ref)
+    entities = tuple(sorted(index.near.keys() if present is None else present))
+    with_refs = tuple(eid for eid in entities if eid in index.near)
     pools: dict[tuple[int, int, str], list[NearRef]] = {}
     zh_refs = []
     if evidence:
         zh_refs = [r for eid in entities for r in index.zh_near.get(eid, ())]
-    if not refs_by_size and not zh_refs:
+    if not with_refs and not zh_refs:
         return []
+    pool_cache = index.pool_cache
     tokens = list(TOKEN.finditer(folded))
     lowered = [t.group().lower() for t in tokens]
     spans: list[Near] = []
@@ -122,9 +120,17 @@ def find_near(
             pool_key = (size, length, window_key[:1])
             pool = pools.get(pool_key)
             if pool is None:
-                pool = pools[pool_key] = _pool(
-                    refs_by_size.get(size, ()), length, window_key[:1], evidence
-                )
+                pool = []
+                for eid in with_refs:  # per entity, kept on the index: the same every record
+                    entity_key = (eid, *pool_key, evidence)
+                    part = pool_cache.get(entity_key)
+                    if part is None:
+                        refs = [r for r in index.near[eid] if r.parts == size]
+                        part = pool_cache[entity_key] = _pool(
+                            refs, length, window_key[:1], evidence
+                        )
+                    pool.extend(part)
+                pools[pool_key] = pool
             for ref in pool:
                 low = ref.low
                 if window == low:

@@ -221,7 +221,9 @@ STORIES = Table(
         Column("keys", "json", null=False, default="'[]'"),
     ),
     primary_key=("id",),
-    indexes=(Index("stories_last_seen", ("last_seen",)),),
+    indexes=(Index("stories_last_seen", ("last_seen",)),
+             # stories not pruned yet (newsflow.stories._prune): found without a scan
+             Index("stories_prunable", ("last_seen",), where="keys <> '[]'")),
 )
 
 # Retrieval keys (names and strongest words) -> story: an assignment loads only
