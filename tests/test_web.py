@@ -142,6 +142,9 @@ def test_hostile_title_text_and_url_show_as_text(tmp_path, client_for):
     assert 'href="javascript:' not in html and "javascript:alert(1)" in html  # shown, not linked
     js = client.get("/api/articles/de-wire:0002").json()
     assert js["title"] == f"Titel {HOSTILE}"  # JSON carries the text as it is
+    # and should escaping ever fail, the browser runs no script and loads nothing foreign
+    csp = client.get("/articles/de-wire:0002").headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
 
 
 @needs_quality_fields
@@ -320,6 +323,7 @@ def test_healthz_static_and_urls(tmp_path, client_for):
     fill(s, [article(1), article(2, status="pending", translation=None, title_en=None)])
     client = client_for(s)
     assert client.get("/healthz").json()["by_status"] == {"translated": 1, "pending": 1}
+    assert client.head("/healthz").status_code == 200  # what proxies' health checks send
     css = client.get("/static/style.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
     html = client.get("/articles/de-wire:0001").text
@@ -465,6 +469,9 @@ def test_story_page_and_api(dialect_settings, client_for):
         assert f'/articles/{a["id"].replace(":", "%3A")}' in r.text
     assert client.get(f"/api/stories/{joint['id']}").json()["id"] == joint["id"]
     assert client.get("/stories/no-such-story").status_code == 404
+    bad = client.get("/?since=yesterday")
+    assert bad.status_code == 400 and "yesterday" in bad.text and "Traceback" not in bad.text
+    assert client.get("/?since=24000h").status_code == 200
     assert client.get("/api/stories/no-such-story").status_code == 404
 
 
