@@ -323,6 +323,7 @@ def test_healthz_static_and_urls(tmp_path, client_for):
     fill(s, [article(1), article(2, status="pending", translation=None, title_en=None)])
     client = client_for(s)
     assert client.get("/healthz").json()["by_status"] == {"translated": 1, "pending": 1}
+    assert client.head("/healthz").status_code == 200  # what proxies' health checks send
     css = client.get("/static/style.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
     html = client.get("/articles/de-wire:0001").text

@@ -311,7 +311,7 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
         return page("review.html", nav="review", items=[views.review_item(r) for r in rows],
                     pager=pager)
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=["GET", "HEAD"])
     def healthz():
         counts = reader.call(lambda s: s.counts())
         return {"status": "ok", "articles": sum(counts.values()), "by_status": counts}
