@@ -405,7 +405,6 @@ def _story_store(s, n: int = 70):
     with open_store(s) as store:
         store.upsert_many(rows)
         assign(store, rows, s)
-        store.upsert_many(rows)
     return rows
 
 
@@ -468,6 +467,9 @@ def test_story_page_and_api(dialect_settings, client_for):
     for a in joint["articles"]:
         assert f'/articles/{a["id"].replace(":", "%3A")}' in r.text
     assert client.get(f"/api/stories/{joint['id']}").json()["id"] == joint["id"]
+    member = joint["articles"][0]["id"]
+    assert client.get(f"/api/articles/{member}").json()["story"] == joint["id"]
+    assert f'href="/stories/{joint["id"]}"' in client.get(f"/articles/{member}").text
     assert client.get("/stories/no-such-story").status_code == 404
     bad = client.get("/?since=yesterday")
     assert bad.status_code == 400 and "yesterday" in bad.text and "Traceback" not in bad.text
