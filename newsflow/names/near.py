@@ -6,7 +6,8 @@ Three kinds, all only for entities named in the source:
   places (not Chinese personal names): edit distance 1-2 or the same phonetic key;
 - ``wide``: when the source mention is certain (checked later: a mention the accepted forms do
   not account for), long transliterations may be further off: edit distance up to a quarter
-  of the name (Zelenskyi, Blinkenn), phonetic keys one apart, any first letter (Choigu);
+  of the name (Zelenskyi, Blinkenn), phonetic keys one apart, any first letter (Choigu); for
+  a short name two neighbouring letters swapped (Kiyv);
 - ``zhnear``: a Chinese personal name in Pinyin with one letter changed, added, dropped or
   two swapped (Wang Yii, Xi Jinpin, Li Qaing, Mao Ming).
 
@@ -70,8 +71,11 @@ def derived(word: str, keys: set[str], person_keys: set[str], wide: bool) -> boo
 
 
 def wide_miss(a: str, key_a: str, b: str, key_b: str) -> bool:
-    """Further-off misspellings of a long name (both folded lower case)."""
-    if len(b) < 6 or abs(len(a) - len(b)) > 2:
+    """Further-off misspellings of a long name (both folded lower case); for a short one
+    (4-5 letters) only two neighbouring letters swapped ("Kiyv")."""
+    if len(b) < 6:
+        return len(b) >= 4 and sorted(a) == sorted(b) and osa_distance(a, b) == 1
+    if abs(len(a) - len(b)) > 2:
         return False
     allowed = 1 if len(b) < 8 else 2 if len(b) < 12 else 3
     if osa_distance(a, b) <= allowed:
@@ -196,7 +200,7 @@ def _judge(index: NameIndex, window: str, ref: NearRef, evidence: bool) -> tuple
     if not derived(joined, index.accepted_keys, index.person_keys, wide=False):
         if ref.key[:1] == window_key[:1] and near_miss_folded(window, window_key, ref.low, ref.key):
             return "near", osa_distance(window, ref.low)
-    if not evidence or len(ref.low) < 6 or abs(len(ref.low) - len(window)) > 2:
+    if not evidence or len(ref.low) < 4 or abs(len(ref.low) - len(window)) > 2:
         return None
     if window[:2] != ref.low[:2] and window[-2:] != ref.low[-2:] and window_key[:1] != ref.key[:1]:
         return None  # nothing in common where misspellings keep a name recognisable
