@@ -130,7 +130,8 @@ def test_hostile_title_text_and_url_show_as_text(tmp_path, client_for):
     hostile = article(2, title=f"Titel {HOSTILE}", title_en=f"Title {HOSTILE}",
                       original_text=f"Absatz {HOSTILE_IMG}.", translation=f"Paragraph {HOSTILE_IMG}.",
                       raw_translation=f"Title {HOSTILE}\n\nParagraph {HOSTILE_IMG}.",
-                      url="javascript:alert(1)", reason=HOSTILE,
+                      url="javascript:alert(1)", reason=HOSTILE, fetched_from="JavaScript:alert(2)",
+                      author=HOSTILE, fetch_note=HOSTILE_IMG,
                       name_findings=[{"entity": HOSTILE, "status": "wrong", "found": [HOSTILE_IMG],
                                       "expected": HOSTILE}])
     fill(s, [hostile])
@@ -139,7 +140,8 @@ def test_hostile_title_text_and_url_show_as_text(tmp_path, client_for):
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert 'href="javascript:' not in html and "javascript:alert(1)" in html  # shown, not linked
+    assert 'href="javascript:' not in html.lower() and "javascript:alert(1)" in html  # shown, not linked
+    assert "JavaScript:alert(2)" in html
     js = client.get("/api/articles/de-wire:0002").json()
     assert js["title"] == f"Titel {HOSTILE}"  # JSON carries the text as it is
     # and should escaping ever fail, the browser runs no script and loads nothing foreign
