@@ -265,3 +265,19 @@ def test_report_copies_for_prefect_are_capped_and_say_how_many_more():
     assert len(shorter.pending) == 4 and shorter.omitted == {"pending": 26}
     assert "... and 26 more in the report (/x/r.md)." in report_markdown(shorter, "/x/r.md")
     assert len(report.pending) == 30 and report.omitted == {}
+
+
+def test_done_articles_are_skipped_without_loading_their_stored_rows(tmp_path, inbox):
+    """The intake of a re-run asks the store only for the light state of each article
+    (get_states), never for full rows with their texts (get_many)."""
+    run_once(inbox, "r1")
+    ctx = make_ctx(inbox, "r2")
+    calls = []
+    with open_store(ctx.settings) as store:
+        real_get_many, real_states = store.get_many, store.get_states
+        store.get_many = lambda ids: calls.append(("get_many", len(list(ids)))) or real_get_many(ids)
+        store.get_states = lambda ids: calls.append(("get_states", len(list(ids)))) or real_states(ids)
+        run.start(ctx, store)
+        intakes = do_intake(ctx, store)
+    assert intakes[0].files == [] and sum(intakes[0].unchanged["de"].values()) == 25
+    assert ("get_states", 10) in calls and not any(name == "get_many" for name, _ in calls)
