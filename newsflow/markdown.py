@@ -6,13 +6,14 @@ live HTML, in every Markdown file newsflow writes (article ``.md`` files, the ru
 report, the Prefect artifacts). Markdown passes raw HTML through, so:
 
 * :func:`escape_html` turns ``&``, ``<`` and ``>`` into entities -- the text
-  renders exactly as it was, nothing is markup (also for table artifacts, which
-  the Prefect UI shows as text);
-* :func:`escape_markdown` does that and also neutralises Markdown's own syntax
-  that could hide or fake content: link and image brackets, emphasis, code
-  spans, table pipes, and block markers at the start of a line (``#``, ``>``,
-  ``-``, ``1.``), with backslash escapes CommonMark defines for ASCII punctuation;
-  ``inline=True`` (headings, list items, table cells) also folds newlines into spaces.
+  renders exactly as it was, nothing is markup;
+* :func:`escape_markdown` does that and also backslash-escapes ``[`` and ``]``
+  (and ``\\``), so a source cannot make a link or an image (``[x](javascript:...)``,
+  ``![](http://tracker/)``), which not every Markdown renderer sanitises;
+  ``inline=True`` (headings, list items, table cells) also escapes ``|`` and folds
+  newlines into spaces. Emphasis, code spans and list markers are left alone:
+  they change how text looks, never what runs, and the stored text stays
+  readable in the ``.md`` file.
 
 Text newsflow itself produces (labels, counts, ids it made) needs none of this.
 """
@@ -22,11 +23,8 @@ from __future__ import annotations
 import re
 
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-# Inline syntax: emphasis, code, links/images, table pipes, backslash itself.
-_INLINE = re.compile(r"([\\`*_\[\]|~])")
-# Block syntax at the start of a line: headings, quotes (already an entity), lists,
-# thematic breaks, setext underlines, ordered lists ("1." / "1)").
-_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+(?=[.)]))", re.MULTILINE)
+_LINKS = re.compile(r"([\\\[\]])")  # link and image brackets, and the backslash itself
+_CELL = re.compile(r"([\\\[\]|])")  # ... and table pipes
 
 
 def escape_html(text: object) -> str:
@@ -35,16 +33,9 @@ def escape_html(text: object) -> str:
 
 
 def escape_markdown(text: object, inline: bool = False) -> str:
-    """Source text as Markdown that renders as exactly this text (see module docstring)."""
+    """Source text as Markdown with no live HTML and no link or image of the source's
+    making; it reads as the source wrote it (see the module docstring)."""
     out = escape_html(text)
-    out = _INLINE.sub(r"\\\1", out)
     if inline:
-        return " ".join(out.split())
-    return _LINE_START.sub(_escape_line_start, out)
-
-
-def _escape_line_start(match: re.Match[str]) -> str:
-    indent, marker = match.group(1), match.group(2)
-    if marker.isdigit():
-        return f"{indent}{marker}\\"  # "1." -> "1\." : not an ordered list
-    return f"{indent}\\{marker}"
+        return " ".join(_CELL.sub(r"\\\1", out).split())
+    return _LINKS.sub(r"\\\1", out)

@@ -108,7 +108,9 @@ GERMAN_CUES = frozenset(
 _NAME_PARTICLES = frozenset({"von", "der", "zu", "vom", "den"})  # Ursula von der Leyen
 # An output that ends on one of these stopped mid-sentence.
 _DANGLING = frozenset(
-    "the a an of and or but with from by its their his our your my than into between whose".split())
+    "the a an of and or but with from by its their his our your my than into between whose "
+    "for to at that about is are was were has have had been this these those which who if "
+    "because while as against without among toward towards despite via".split())
 
 
 def flag(kind: str, detail: str) -> dict:

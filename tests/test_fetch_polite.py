@@ -165,13 +165,17 @@ def test_robots_is_read_once_per_run(site):
 
 
 def test_conditional_request_and_304(site):
-    first = fetch.get(f"{site.base}/feed.atom", config())
-    assert first.etag == '"atom-v1"' and first.last_modified and not first.not_modified
-    again = fetch.get(f"{site.base}/feed.atom", config(), **first.validators)
+    first = fetch.get(f"{site.base}/feed.rss", config())
+    assert first.etag == '"rss-v1"' and first.last_modified and not first.not_modified
+    again = fetch.get(f"{site.base}/feed.rss", config(), **first.validators)
     assert again.not_modified and again.data == b""
     request = site.requests[-1]
-    assert request.headers["if-none-match"] == '"atom-v1"'
+    assert request.headers["if-none-match"] == '"rss-v1"'
     assert request.headers["if-modified-since"] == first.last_modified
+    # a server that sends Last-Modified only
+    atom = fetch.get(f"{site.base}/feed.atom", config())
+    assert atom.validators == {"last_modified": atom.last_modified}
+    assert fetch.get(f"{site.base}/feed.atom", config(), **atom.validators).not_modified
 
 
 def test_redirect_limit(site):

@@ -205,6 +205,16 @@ def test_chinese_pages_in_gbk_gb18030_and_big5(site):
         assert "\ufffd" not in article.text
 
 
+def test_second_run_of_a_last_modified_only_feed_is_a_304(site):
+    store = MemoryStore()
+    source = feed_source(site, "/feed.atom", name="xinwen", lang="zh")
+    assert len(run(source, store)) == 3
+    site.clear()
+    assert run(source, store) == {}
+    assert site.statuses("/feed.atom") == [304]
+    assert [p for p in site.paths() if p not in ("/robots.txt", "/feed.atom")] == []
+
+
 def test_follow_links_never_and_always(site):
     never = run(feed_source(site, follow_links="never"), MemoryStore())
     assert site.paths() == ["/robots.txt", "/feed.rss"]  # no page

@@ -397,6 +397,7 @@ MANGLED = [
     ("de", "Blinken sprach", "Blinkenn spoke", "blinken", ["Blinkenn"], "Blinken spoke"),
     ("zh", "泽连斯基说", "Zelenskyi said", "zelensky", ["Zelenskyi"], "Zelensky said"),
     ("de", "Schoigu sprach", "Choigu spoke", "shoigu", ["Choigu"], "Shoigu spoke"),
+    ("de", "Kiew wurde angegriffen", "Kiyv was attacked", "kyiv", ["Kiyv"], "Kyiv was attacked"),
     ("zh", "扎哈罗娃说", "Zakkharowa said", "zakharova", ["Zakkharowa"], "Zakharova said"),
     # wrong capitalisation
     ("de", "Lawrow sagte", "lavrov said", "lavrov", ["lavrov"], "Lavrov said"),

@@ -241,6 +241,8 @@ def test_truncated():
     assert check_truncated(src, "The defendant was sentenced to three years in")[0]["kind"] == "truncated"
     assert check_truncated(src, "The defendant was sentenced to three")  # source ends, output does not
     assert check_truncated("Streik bei der", "Strike at the")  # ends on "the"
+    assert check_truncated("Regierung plant neue Regeln für Mieter", "Government plans new rules for")
+    assert check_truncated("Kampf gegen die Inflation", "The fight against")
     assert check_truncated(src, "The defendant was sentenced to three years in prison.") == []
     assert check_truncated("Scholz trifft Macron", "Scholz meets Macron") == []  # headline
     assert check_truncated("Er sagte:", "He said:") == []

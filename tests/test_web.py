@@ -130,7 +130,8 @@ def test_hostile_title_text_and_url_show_as_text(tmp_path, client_for):
     hostile = article(2, title=f"Titel {HOSTILE}", title_en=f"Title {HOSTILE}",
                       original_text=f"Absatz {HOSTILE_IMG}.", translation=f"Paragraph {HOSTILE_IMG}.",
                       raw_translation=f"Title {HOSTILE}\n\nParagraph {HOSTILE_IMG}.",
-                      url="javascript:alert(1)", reason=HOSTILE,
+                      url="javascript:alert(1)", reason=HOSTILE, fetched_from="JavaScript:alert(2)",
+                      author=HOSTILE, fetch_note=HOSTILE_IMG,
                       name_findings=[{"entity": HOSTILE, "status": "wrong", "found": [HOSTILE_IMG],
                                       "expected": HOSTILE}])
     fill(s, [hostile])
@@ -139,9 +140,13 @@ def test_hostile_title_text_and_url_show_as_text(tmp_path, client_for):
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert 'href="javascript:' not in html and "javascript:alert(1)" in html  # shown, not linked
+    assert 'href="javascript:' not in html.lower() and "javascript:alert(1)" in html  # shown, not linked
+    assert "JavaScript:alert(2)" in html
     js = client.get("/api/articles/de-wire:0002").json()
     assert js["title"] == f"Titel {HOSTILE}"  # JSON carries the text as it is
+    # and should escaping ever fail, the browser runs no script and loads nothing foreign
+    csp = client.get("/articles/de-wire:0002").headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
 
 
 @needs_quality_fields
@@ -320,6 +325,7 @@ def test_healthz_static_and_urls(tmp_path, client_for):
     fill(s, [article(1), article(2, status="pending", translation=None, title_en=None)])
     client = client_for(s)
     assert client.get("/healthz").json()["by_status"] == {"translated": 1, "pending": 1}
+    assert client.head("/healthz").status_code == 200  # what proxies' health checks send
     css = client.get("/static/style.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
     html = client.get("/articles/de-wire:0001").text
@@ -401,7 +407,6 @@ def _story_store(s, n: int = 70):
     with open_store(s) as store:
         store.upsert_many(rows)
         assign(store, rows, s)
-        store.upsert_many(rows)
     return rows
 
 
@@ -464,7 +469,13 @@ def test_story_page_and_api(dialect_settings, client_for):
     for a in joint["articles"]:
         assert f'/articles/{a["id"].replace(":", "%3A")}' in r.text
     assert client.get(f"/api/stories/{joint['id']}").json()["id"] == joint["id"]
+    member = joint["articles"][0]["id"]
+    assert client.get(f"/api/articles/{member}").json()["story"] == joint["id"]
+    assert f'href="/stories/{joint["id"]}"' in client.get(f"/articles/{member}").text
     assert client.get("/stories/no-such-story").status_code == 404
+    bad = client.get("/?since=yesterday")
+    assert bad.status_code == 400 and "yesterday" in bad.text and "Traceback" not in bad.text
+    assert client.get("/?since=24000h").status_code == 200
     assert client.get("/api/stories/no-such-story").status_code == 404
 
 

@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 from newsflow.names.candidates import find_candidates
 from newsflow.names.evidence import KnownNames, budget_filter
 from newsflow.names.gloss import literal
-from newsflow.names.index import WORD, NameIndex
+from newsflow.names.index import NameIndex
 from newsflow.names.lists import COMMON_WORDS
+from newsflow.names.lookup import WORD
 from newsflow.names.near import FUZZY, find_near
 from newsflow.names.protect import Gapless, inside, mask, protected_spans
 from newsflow.names.translit import fold, name_key

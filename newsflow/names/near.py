@@ -6,7 +6,8 @@ Three kinds, all only for entities named in the source:
   places (not Chinese personal names): edit distance 1-2 or the same phonetic key;
 - ``wide``: when the source mention is certain (checked later: a mention the accepted forms do
   not account for), long transliterations may be further off: edit distance up to a quarter
-  of the name (Zelenskyi, Blinkenn), phonetic keys one apart, any first letter (Choigu);
+  of the name (Zelenskyi, Blinkenn), phonetic keys one apart, any first letter (Choigu); for
+  a short name two neighbouring letters swapped (Kiyv);
 - ``zhnear``: a Chinese personal name in Pinyin with one letter changed, added, dropped or
   two swapped (Wang Yii, Xi Jinpin, Li Qaing, Mao Ming).
 
@@ -70,8 +71,11 @@ def derived(word: str, keys: set[str], person_keys: set[str], wide: bool) -> boo
 
 
 def wide_miss(a: str, key_a: str, b: str, key_b: str) -> bool:
-    """Further-off misspellings of a long name (both folded lower case)."""
-    if len(b) < 6 or abs(len(a) - len(b)) > 2:
+    """Further-off misspellings of a long name (both folded lower case); for a short one
+    (4-5 letters) only two neighbouring letters swapped ("Kiyv")."""
+    if len(b) < 6:
+        return len(b) >= 4 and sorted(a) == sorted(b) and osa_distance(a, b) == 1
+    if abs(len(a) - len(b)) > 2:
         return False
     allowed = 1 if len(b) < 8 else 2 if len(b) < 12 else 3
     if osa_distance(a, b) <= allowed:
@@ -89,17 +93,15 @@ def find_near(
 ) -> list[Near]:
     """Near-miss spans of ``present`` entities (all entities when None). Without evidence
     from a source (``lang en``) only the ``near`` kind is tried."""
-    refs_by_size: dict[int, list[NearRef]] = {}
-    entities = index.near.keys() if present is None else present
-    for eid in entities:
-        for ref in index.near.get(eid, ()):
-            refs_by_size.setdefault(ref.parts, []).append(ref)
+    entities = tuple(sorted(index.near.keys() if present is None else present))
+    with_refs = tuple(eid for eid in entities if eid in index.near)
     pools: dict[tuple[int, int, str], list[NearRef]] = {}
     zh_refs = []
     if evidence:
         zh_refs = [r for eid in entities for r in index.zh_near.get(eid, ())]
-    if not refs_by_size and not zh_refs:
+    if not with_refs and not zh_refs:
         return []
+    pool_cache = index.pool_cache
     tokens = list(TOKEN.finditer(folded))
     lowered = [t.group().lower() for t in tokens]
     spans: list[Near] = []
@@ -122,9 +124,17 @@ def find_near(
             pool_key = (size, length, window_key[:1])
             pool = pools.get(pool_key)
             if pool is None:
-                pool = pools[pool_key] = _pool(
-                    refs_by_size.get(size, ()), length, window_key[:1], evidence
-                )
+                pool = []
+                for eid in with_refs:  # per entity, kept on the index: the same every record
+                    entity_key = (eid, *pool_key, evidence)
+                    part = pool_cache.get(entity_key)
+                    if part is None:
+                        refs = [r for r in index.near[eid] if r.parts == size]
+                        part = pool_cache[entity_key] = _pool(
+                            refs, length, window_key[:1], evidence
+                        )
+                    pool.extend(part)
+                pools[pool_key] = pool
             for ref in pool:
                 low = ref.low
                 if window == low:
@@ -190,7 +200,7 @@ def _judge(index: NameIndex, window: str, ref: NearRef, evidence: bool) -> tuple
     if not derived(joined, index.accepted_keys, index.person_keys, wide=False):
         if ref.key[:1] == window_key[:1] and near_miss_folded(window, window_key, ref.low, ref.key):
             return "near", osa_distance(window, ref.low)
-    if not evidence or len(ref.low) < 6 or abs(len(ref.low) - len(window)) > 2:
+    if not evidence or len(ref.low) < 4 or abs(len(ref.low) - len(window)) > 2:
         return None
     if window[:2] != ref.low[:2] and window[-2:] != ref.low[-2:] and window_key[:1] != ref.key[:1]:
         return None  # nothing in common where misspellings keep a name recognisable

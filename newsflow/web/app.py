@@ -35,6 +35,8 @@ STORIES_PER_PAGE = 30
 RESULTS_PER_PAGE = 20
 REVIEW_PER_PAGE = 50
 STORY_ARTICLES_PER_PAGE = 100
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
 MAX_LIMIT = 200
 LANGUAGE_NAMES = {"de": "German", "zh": "Chinese (Simplified)", "zt": "Chinese (Traditional)",
                   "en": "English", "und": "undetermined"}
@@ -151,6 +153,17 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
     app = FastAPI(title="newsflow reader", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
     app.state.reader = reader
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        """Defence in depth behind the escaping: no page may run a script or load anything
+        from elsewhere, be framed, or leak its URL to the sites articles link to."""
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
@@ -298,7 +311,7 @@ def create_app(settings, *, busy_seconds: float = readonly.DEFAULT_BUSY_SECONDS)
         return page("review.html", nav="review", items=[views.review_item(r) for r in rows],
                     pager=pager)
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=["GET", "HEAD"])
     def healthz():
         counts = reader.call(lambda s: s.counts())
         return {"status": "ok", "articles": sum(counts.values()), "by_status": counts}

@@ -208,9 +208,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         return status
 
-    def _conditional(self, body: bytes, content_type: str, etag: str) -> int:
-        headers = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
-        if self.headers.get("If-None-Match") == etag:
+    def _conditional(self, body: bytes, content_type: str, etag: str | None) -> int:
+        """ETag and Last-Modified; or, with ``etag`` None, Last-Modified alone (then
+        If-Modified-Since decides)."""
+        headers = {"Last-Modified": LAST_MODIFIED}
+        if etag:
+            headers["ETag"] = etag
+            fresh = self.headers.get("If-None-Match") == etag
+        else:
+            fresh = self.headers.get("If-Modified-Since") == LAST_MODIFIED
+        if fresh:
             return self._send(304, content_type=None, headers=headers)
         return self._send(200, body, content_type, headers)
 
@@ -238,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
                     f"{item}</channel></rss>").encode()
             return self._send(200, body, "application/rss+xml")
         if path == "/feed.atom":
-            return self._conditional(atom(site.base), "application/atom+xml", '"atom-v1"')
+            return self._conditional(atom(site.base), "application/atom+xml", None)  # no ETag
         if path in ARTICLES or path == "/de/radwege-2.html":
             time.sleep(site.page_delay)
             name, encoding, content_type = ARTICLES.get(path, ARTICLES["/de/radwege.html"])
