@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from newsflow.story_cluster import THRESHOLD, Clusterer, Story
-from newsflow.story_text import build_evidence, parse_time
+from newsflow.story_text import build_evidence, parse_time, signature
 
 ELIGIBLE = ("translated", "passed-through")
 STORIES_LOCK = 0x6E6577_0010
@@ -124,8 +124,6 @@ def assign(store, rows: Iterable, settings=None, *, now: datetime | None = None)
     with store.transaction() as conn:
         store._serialize(conn, STORIES_LOCK)
         members = _members(store, conn, [r.id for r in rows])
-        from newsflow.story_text import signature
-
         place, moved_from = [], set()
         for r in rows:
             m = members.get(r.id)
