@@ -142,7 +142,9 @@ def _one_line(text: object) -> str:
 class _Host:
     cond: threading.Condition = field(default_factory=threading.Condition)
     active: int = 0
-    next_start: float = 0.0  # monotonic time before which no request may start
+    next_start: float = 0.0  # monotonic time before which no request may start (our own pacing)
+    paused_until: float = 0.0  # monotonic time the host itself asked us to wait for (Retry-After)
+    last_timeout: str = ""  # what the last timed-out request said, for the refusal message
     robots: Robots | None = None
     robots_until: float = 0.0
     robots_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -188,13 +190,15 @@ def _slot(host: _Host, config: FetchConfig, url: str) -> Iterator[None]:
             host.cond.wait()
         if host.timeouts >= MAX_TIMEOUTS_IN_A_ROW:
             raise TransientSourceError(f"{url}: not asked: the host timed out {host.timeouts} "
-                                       f"times in a row in this run")
+                                       f"times in a row in this run (last: {host.last_timeout})")
         now = time.monotonic()
-        start = max(now, host.next_start)
-        if start - now > max(config.timeout_seconds, delay):
-            wait = start - now
+        # Only a pause the host asked for (Retry-After) longer than one request may take is
+        # refused; our own pacing (min delay between requests) is a queue: wait for the turn.
+        paused = host.paused_until - now
+        if paused > max(config.timeout_seconds, delay):
             raise TransientSourceError(f"{url}: the host asked for a pause (Retry-After): "
-                                       f"{wait:.0f} s left", retry_after=wait)
+                                       f"{paused:.0f} s left", retry_after=paused)
+        start = max(now, host.next_start, host.paused_until)
         host.active += 1
         host.next_start = start + delay
     timed_out = False
@@ -207,6 +211,7 @@ def _slot(host: _Host, config: FetchConfig, url: str) -> Iterator[None]:
         timed_out = True
         with host.cond:
             host.timeouts += 1
+            host.last_timeout = f"timed out after {config.timeout_seconds:g} s"  # as the error says
         raise
     else:
         with host.cond:
@@ -236,7 +241,7 @@ def _release(host: _Host, delay: float) -> None:
 def _hold_off(host: _Host, seconds: float) -> None:
     """Retry-After: no request to the host starts in the next ``seconds``."""
     with host.cond:
-        host.next_start = max(host.next_start, time.monotonic() + seconds)
+        host.paused_until = max(host.paused_until, time.monotonic() + seconds)
 
 
 # --------------------------------------------------------------------------- HTTP client
