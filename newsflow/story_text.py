@@ -46,7 +46,20 @@ ms dr sir state news agency office officials official analysts residents
 """.split())
 
 _CAP_RUN = re.compile(r"\b[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”'‘’()\[\]–—-]\s*|\n)\s*$")
+_SENTENCE_END_CHARS = ".!?:;\"“”'‘’()[]–—-"
+
+
+def _starts_sentence(text: str, pos: int) -> bool:
+    """Whether ``pos`` starts a sentence: only whitespace before it back to the start of
+    the text, a line break, or sentence punctuation. Looks at a short window only: a
+    search over the whole prefix per name made a 5 MB article quadratic."""
+    window = text[max(0, pos - 64):pos]
+    stripped = window.rstrip()
+    if not stripped:
+        return "\n" in window or pos <= 64 or text[:pos].isspace()  # (rare: a long blank run)
+    return stripped[-1] in _SENTENCE_END_CHARS or "\n" in window[len(stripped):]
+
+
 _POSSESSIVE = re.compile(r"['’]s$")
 
 
@@ -93,7 +106,7 @@ def _names(title: str, body: str, forms: dict[str, str]) -> list[tuple[str, bool
     for part, is_title in ((title, True), (body, False)):
         for m in _CAP_RUN.finditer(part):
             words = [_POSSESSIVE.sub("", w).strip("'’-") for w in m.group().split()]
-            initial = is_title or bool(_SENTENCE_START.search(part[: m.start()]))
+            initial = is_title or _starts_sentence(part, m.start())
             if not is_title:
                 mid.update(w.lower() for w in words[1 if initial else 0 :])
             runs.append((words, initial, is_title))

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
-from newsflow.article import StoredArticle
+from newsflow.article import StoredArticle, stable_id
 from newsflow.names import load_glossary
 from newsflow.pipeline import apply_names, base_row, passthrough_row
 
@@ -56,6 +56,9 @@ def sample_rows() -> list[StoredArticle]:
     """English samples passed through, translated ones from samples_en.json; the others
     (no translation here) are left out."""
     translations = json.loads((DATA / "samples_en.json").read_text(encoding="utf-8"))
+    # page ids hash the configured path (absolute here, so it differs per clone)
+    page_keys = {stable_id("pages", str(f)): f"pages/{f.name}"
+                 for f in (REPO / "samples" / "html").glob("*.html")}
     rows = []
     for art in _sample_articles():
         if art.error or not art.paragraphs:
@@ -63,8 +66,8 @@ def sample_rows() -> list[StoredArticle]:
         if art.lang == "en":
             names = apply_names(glossary(), "en", art, art.title, list(art.paragraphs))
             rows.append(passthrough_row(art, names, "run-1"))
-        elif art.id in translations:
-            t = translations[art.id]
+        elif art.id in translations or page_keys.get(art.id) in translations:
+            t = translations.get(art.id) or translations[page_keys[art.id]]
             paras = t["translation"].split("\n\n")
             names = apply_names(glossary(), art.lang, art, t["title_en"], paras)
             row = base_row(art, "translated", "run-1")
