@@ -30,24 +30,6 @@ HOSTILE = '<script>alert("x")</script>'
 HOSTILE_IMG = '<img src=x onerror=alert(1)>'
 
 
-def _stories_ready() -> bool:
-    try:
-        from newsflow.search import search  # noqa: F401
-        from newsflow.stories import assign, get_story, list_stories  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_stories = pytest.mark.skipif(
-    not _stories_ready(), reason="newsflow.stories / newsflow.search (issue #15) are not in this tree")
-
-
-needs_quality_fields = pytest.mark.skipif(
-    "quality_flags" not in StoredArticle.__dataclass_fields__,
-    reason="StoredArticle.needs_review / quality_flags (issue #12) are not in this tree")
-
-
 def settings_for(tmp_path: Path, extra: str = ""):
     text = (f"database: {tmp_path / 'data' / 'newsflow.db'}\n"
             "sources:\n"
@@ -149,7 +131,6 @@ def test_hostile_title_text_and_url_show_as_text(tmp_path, client_for):
     assert "default-src 'none'" in csp and "script-src" not in csp
 
 
-@needs_quality_fields
 def test_flagged_sentences_are_marked_with_their_reason(tmp_path, client_for):
     s = settings_for(tmp_path)
     flags = [{"paragraph": 1, "sentence": 1, "kind": "low_confidence", "detail": "score -1.20"},
@@ -358,12 +339,6 @@ def test_web_config_key(tmp_path):
 # -- review queue --------------------------------------------------------------
 
 
-needs_review_queue = pytest.mark.skipif(not hasattr(Store, "review_queue"),
-                                        reason="store.review_queue (issue #12) is not in this tree")
-
-
-@needs_review_queue
-@needs_quality_fields
 def test_review_page_and_api(tmp_path, client_for):
     s = settings_for(tmp_path)
     flag = {"paragraph": 1, "sentence": 0, "kind": "low_confidence", "detail": "d"}
@@ -424,7 +399,6 @@ def dialect_settings(request, tmp_path):
     return s
 
 
-@needs_stories
 def test_stories_page_lists_paginates_filters_and_escapes(dialect_settings, client_for):
     s = dialect_settings
     _story_store(s)
@@ -457,7 +431,6 @@ def test_stories_page_lists_paginates_filters_and_escapes(dialect_settings, clie
     assert all(b["articles"] == [] for b in bare)
 
 
-@needs_stories
 def test_story_page_and_api(dialect_settings, client_for):
     s = dialect_settings
     _story_store(s, n=3)
@@ -479,7 +452,6 @@ def test_story_page_and_api(dialect_settings, client_for):
     assert client.get("/api/stories/no-such-story").status_code == 404
 
 
-@needs_stories
 def test_search_page_and_api_match_the_cli_function(dialect_settings, client_for):
     from newsflow.search import search
     from newsflow.store import open_store
