@@ -95,7 +95,7 @@ def run_corpus(root: Path, models: Path) -> tuple[list[Outcome], list[str]]:
     run_on = rows.get(harness.Expect("generated", harness.RUN_ON, "").id)
     if run_on:
         package = route_for("de", list_installed(models), ["de"]).package
-        problems += harness.run_on_check(run_on, package, EngineOptions.from_config(load_settings(cfg).translation))
+        problems += harness.run_on_check(run_on, package, EngineOptions.from_config(load_settings(cfg).translation, load_settings(cfg).quality))
     return outcomes, problems
 
 

@@ -24,6 +24,7 @@ first (:func:`isolate_environment`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -415,7 +416,8 @@ def run_on_check(row: dict, package, options) -> list[str]:
     from translators.engine import get_engine
     from translators.segment import segment_paragraphs
 
-    engine = get_engine(package, options)
+    # first-pass outputs from an engine without the second pass; the second pass by hand below
+    engine = get_engine(package, dataclasses.replace(options, redecode=False))
     paragraph = row["original_text"]
     pieces = segment_paragraphs([paragraph], "de", engine.count_tokens, options.max_input_tokens)[0]
     problems = []
@@ -426,17 +428,33 @@ def run_on_check(row: dict, package, options) -> list[str]:
     if row["truncated_sentences"] and "max_decoding_length" not in (row["reason"] or ""):
         problems.append("run-on paragraph: truncated without saying so")
     raw = row["raw_translation"].split("\n\n", 1)[1]
-    # The stored translation is the translations of every piece, in order (CTranslate2 on CPU
-    # gives a piece the same output whatever batch it is decoded in).
-    singles = [r.text for r in engine.translate_sentences(pieces)]
-    if raw != " ".join(t for t in singles if t):
+    # The stored translation is the translation of every piece, in order (CTranslate2 on CPU
+    # gives a piece the same output whatever batch it is decoded in). A piece may have been
+    # decoded a second time (quality.redecode: wider beam, repetition penalties; which pieces
+    # depends on the scores of the whole engine call) or swapped for another hypothesis of its
+    # beam (n-best names): any of those outputs counts as that piece's translation.
+    first = engine.translate_sentences(pieces)
+    accepted = [{r.text, *(h for h, _ in r.hypotheses)} - {""} for r in first]
+    if options.redecode:
+        tokens = [engine._tokenizer.encode(p) for p in pieces]
+        second = engine._decode(tokens, beam=max(options.redecode_beam, 1),
+                                repetition_penalty=options.repetition_penalty,
+                                no_repeat_ngram_size=options.no_repeat_ngram_size)
+        for texts, again in zip(accepted, second, strict=True):
+            texts.add(again.text)
+    if raw != " ".join(r.text for r in first if r.text):
         found, at = 0, 0
-        for text in singles:
-            where = raw.find(text, at)
-            if text and where >= 0:
+        for texts in accepted:
+            hits = [(raw.find(t, at), t) for t in texts]
+            hits = [(w, t) for w, t in hits if w >= 0]
+            if hits:  # the earliest match, so a later piece cannot be skipped past
+                where, text = min(hits)
                 found, at = found + 1, where + len(text)
-        problems.append(f"run-on paragraph: the translations of {found} of {len(pieces)} pieces "
-                        "are in the stored translation")
+            elif not texts:
+                found += 1  # a piece that translates to nothing
+        if found != len(pieces):
+            problems.append(f"run-on paragraph: the translations of {found} of {len(pieces)} "
+                            "pieces are in the stored translation")
     words = len(raw.split())
     if words <= 256:
         problems.append(f"run-on paragraph: translation cut ({words} words)")
