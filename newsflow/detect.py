@@ -44,6 +44,7 @@ from newsflow.han import (
     is_kana,
     japanese_only_count,
 )
+from newsflow.jsonl import json_type
 
 UND = "und"
 
@@ -552,7 +553,7 @@ def _check_hint(record: dict) -> str | None:
     hint_key = "expected" if "expected" in record else "lang_hint"
     hint = record.get(hint_key)
     if hint is not None and not isinstance(hint, str):
-        return f"key '{hint_key}' must be a string or null, got {_json_type(hint)}"
+        return f"key '{hint_key}' must be a string or null, got {json_type(hint)}"
     return None
 
 
@@ -564,13 +565,3 @@ def detect_record(record: dict) -> dict:
     hint = record.get("expected" if "expected" in record else "lang_hint")
     detection = detect_text(record["text"], hint)
     return {"id": record["id"], "lang": detection.lang, "confidence": detection.confidence}
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
