@@ -25,6 +25,33 @@ pytest_plugins = ["tests.support.model_fixtures"]
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _cost_rank(item: pytest.Item) -> int:
+    """Slowest kinds first: a real `prefect server`, then other flow/subprocess tests, then the rest."""
+    if item.get_closest_marker("server"):
+        return 0
+    if item.get_closest_marker("integration"):
+        return 1
+    return 2
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order and group the tests for pytest-xdist (``-n auto --dist loadgroup`` in pyproject).
+
+    The long tests start first, so that the short ones fill the workers around them instead of
+    a long one starting last (a stable sort: the order inside each rank stays the file order).
+    A test that uses a module- or class-scoped fixture is put in its module's ``xdist_group``:
+    otherwise each worker that gets one of its tests would build the fixture again (the
+    reliability corpus run is a minute). Runs before xdist's own hook, which reads the groups.
+    """
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(d[-1].scope in ("module", "class", "package") for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=_cost_rank)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect API for all flow-running tests (starts in ~8 s on an idle machine;
