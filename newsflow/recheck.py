@@ -17,14 +17,14 @@ Decisions:
   as it is: there is nothing to re-check it from;
 * ``skip_ids``: the articles this run has just processed (they carry the new digest).
 
-Pure: no Prefect, no model. The run core writes the returned rows' files and counts
-them in the report (``rechecked``).
+Pure: no Prefect, no model. The run core writes each batch's files as it comes and
+counts the rows in the report (``rechecked``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from newsflow.article import Article
@@ -41,13 +41,15 @@ def glossary_digest(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def recheck_stored(store, glossary, digest: str | None, *,
-                   skip_ids: Iterable[str] = ()) -> list[StoredArticle]:
+def iter_rechecked(store, glossary, digest: str | None, *, skip_ids: Iterable[str] = (),
+                   batch: int | None = None) -> Iterator[list[StoredArticle]]:
     """Re-check names on every stored translated / passed-through article whose
-    ``glossary_digest`` is not ``digest``; write the updated rows to ``store``
-    (in chunks) and return them."""
+    ``glossary_digest`` is not ``digest``; write the updated rows to ``store`` and yield
+    them, ``batch`` rows at a time, once written. A caller that lets each batch go (the
+    run core writes its files, keeps ids and titles) holds at most ``batch`` rows however
+    large the store: a glossary edit re-checks every stored article."""
+    batch = batch or _WRITE_CHUNK
     skip = set(skip_ids)
-    done: list[StoredArticle] = []
     pending: list[StoredArticle] = []
     for status in RECHECKED_STATUSES:
         for row in store.iter_articles(status=status):
@@ -55,14 +57,19 @@ def recheck_stored(store, glossary, digest: str | None, *,
                 continue
             if recheck_row(row, glossary, digest):
                 pending.append(row)
-            if len(pending) >= _WRITE_CHUNK:
+            if len(pending) >= batch:
                 store.upsert_many(pending)
-                done += pending
+                yield pending
                 pending = []
     if pending:
         store.upsert_many(pending)
-        done += pending
-    return done
+        yield pending
+
+
+def recheck_stored(store, glossary, digest: str | None, *,
+                   skip_ids: Iterable[str] = ()) -> list[StoredArticle]:
+    """:func:`iter_rechecked`, all re-checked rows in one list (for small stores and tests)."""
+    return [row for rows in iter_rechecked(store, glossary, digest, skip_ids=skip_ids) for row in rows]
 
 
 def recheck_row(row: StoredArticle, glossary, digest: str | None) -> bool:

@@ -499,11 +499,16 @@ def _recheck(ctx: RunContext, store, warnings: list[str]) -> list[dict]:
     """Glossary edits reach stored articles (``newsflow.recheck.recheck_stored``): names are
     re-checked on the stored raw model output, no re-translation; their files are rewritten.
     Rows this run wrote carry the current digest and are not re-checked."""
-    from newsflow.recheck import recheck_stored
+    from newsflow.recheck import iter_rechecked
 
-    rows = recheck_stored(store, _load_glossary(ctx.glossary_path), ctx.glossary_digest)
-    try:
-        write_article_files(ctx.output_dir, rows)
-    except Exception as exc:
-        warnings.append(f"output files not written: {exc} (the next run writes them)")
-    return [{"id": r.id, "title": r.title} for r in rows]
+    done: list[dict] = []
+    unwritten = None
+    for rows in iter_rechecked(store, _load_glossary(ctx.glossary_path), ctx.glossary_digest):
+        try:  # batch by batch: a re-check of the whole store never holds it in memory
+            write_article_files(ctx.output_dir, rows)
+        except Exception as exc:
+            unwritten = exc
+        done += ({"id": r.id, "title": r.title} for r in rows)
+    if unwritten is not None:
+        warnings.append(f"output files not written: {unwritten} (the next run writes them)")
+    return done

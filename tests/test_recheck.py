@@ -11,7 +11,7 @@ import pytest
 from newsflow import pipeline
 from newsflow.article import Article
 from newsflow.names import load_glossary
-from newsflow.recheck import glossary_digest, recheck_stored
+from newsflow.recheck import glossary_digest, iter_rechecked, recheck_stored
 from newsflow.store import Store
 
 WANG_YI = """entries:
@@ -182,3 +182,43 @@ def test_a_names_check_that_breaks_keeps_the_text_and_says_so(tmp_path, no_model
         path.write_text(WANG_YI + LAVROV + "# fixed\n", encoding="utf-8")
         recheck_stored(store, load_glossary(path), glossary_digest(path))
         assert store.get("de:1").reason is None
+
+
+def test_a_whole_store_recheck_holds_one_batch_at_a_time(tmp_path, no_model, monkeypatch):
+    """A glossary edit re-checks every stored article: rows come, are stored and leave in
+    batches; the run core writes each batch's files and keeps only ids and titles."""
+    from newsflow import run
+
+    path = tmp_path / "glossary.yaml"
+    path.write_text(WANG_YI, encoding="utf-8")
+    glossary, digest = load_glossary(path), glossary_digest(path)
+    with Store(tmp_path / "db.sqlite") as store:
+        rows = []
+        for n in range(7):
+            t = german()
+            t.article.id = f"de:{n}"
+            rows.append(pipeline.translated_row(t, pipeline.apply_names(glossary, "de", t.article, t.title_en,
+                                                                        t.paragraphs_en), "run-1", digest))
+        store.upsert_many(rows)
+        path.write_text(WANG_YI + LAVROV, encoding="utf-8")
+        new_glossary, new_digest = load_glossary(path), glossary_digest(path)
+
+        batches = []
+        for batch in iter_rechecked(store, new_glossary, new_digest, batch=3):
+            # each batch is stored before it is handed over
+            assert all(store.get(r.id).glossary_digest == new_digest for r in batch)
+            batches.append([r.id for r in batch])
+        assert [len(b) for b in batches] == [3, 3, 1]
+        assert sorted(i for b in batches for i in b) == sorted(r.id for r in rows)
+
+        path.write_text(WANG_YI + LAVROV + "# edited again\n", encoding="utf-8")
+        monkeypatch.setattr("newsflow.recheck._WRITE_CHUNK", 2)
+        written = []
+        monkeypatch.setattr(run, "write_article_files", lambda out, rows: written.append(len(rows)))
+        ctx = type("Ctx", (), {"glossary_path": path, "glossary_digest": glossary_digest(path),
+                               "output_dir": tmp_path / "out"})()
+        warnings: list[str] = []
+        done = run._recheck(ctx, store, warnings)
+        assert written == [2, 2, 2, 1] and warnings == []
+        assert sorted(d["id"] for d in done) == sorted(r.id for r in rows)
+        assert all(set(d) == {"id", "title"} for d in done)
