@@ -291,23 +291,18 @@ def _langdetect(text: str) -> dict[str, float]:
 def _word_loglik(word: str) -> tuple[float, ...] | None:
     """Mean log-probability of the word's n-grams under each langdetect profile (``langlist``
     order), with langdetect's smoothing; None when no n-gram is known."""
-    detector = _get_factory().create()
+    factory = _get_factory()
+    detector = factory.create()
     detector.append(f" {word} ")
     grams = detector._extract_ngrams()  # langdetect 1.0.9 is pinned: its own n-gram rules
     if not grams:
         return None
-    # Summed gram by gram in order, from 0.0, as a running total per language would be.
-    return tuple(total / len(grams) for total in map(sum, zip(*map(_gram_logs, grams))))
-
-
-@functools.lru_cache(maxsize=8192)
-def _gram_logs(gram: str) -> tuple[float, ...]:
-    """log(p + smoothing) of one n-gram per language: computed once per gram, not once per
-    word that has it (the quality check asks about thousands of unseen words in a backlog)."""
-    factory = _get_factory()
-    detector = factory.create()
     smoothing = detector.alpha / detector.BASE_FREQ
-    return tuple(math.log(p + smoothing) for p in factory.word_lang_prob_map[gram])
+    totals = [0.0] * len(factory.langlist)
+    for gram in grams:
+        for i, p in enumerate(factory.word_lang_prob_map[gram]):
+            totals[i] += math.log(p + smoothing)
+    return tuple(total / len(grams) for total in totals)
 
 
 # Frequent words that are German and not English, and the reverse; words as common in a
