@@ -283,15 +283,22 @@ def _sentence_texts(res, glossary, lang: str, margin: float):
     from newsflow.nbest import choose_hypothesis
 
     parts, picks = [], 0
+    # The same sentence with the same n-best list gets the same choice: decided once per
+    # document (a sentence repeated through a long article is not re-checked each time).
+    chosen_of: dict[tuple[str, tuple], int] = {}
     for part in getattr(res, "details", None) or []:  # an engine without details: no checks
         chosen = []
         for source, r in part:
             text = r.text
             if glossary is not None and len(r.hypotheses) > 1:
-                try:
-                    i = choose_hypothesis(glossary, lang, source, r.hypotheses, margin)
-                except Exception:  # a names bug must not cost the translation
-                    i = 0
+                key = (source, tuple(r.hypotheses))
+                i = chosen_of.get(key)
+                if i is None:
+                    try:
+                        i = choose_hypothesis(glossary, lang, source, r.hypotheses, margin)
+                    except Exception:  # a names bug must not cost the translation
+                        i = 0
+                    chosen_of[key] = i
                 if i:
                     text, picks = r.hypotheses[i][0], picks + 1
             chosen.append((source, text, r))

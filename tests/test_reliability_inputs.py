@@ -88,7 +88,16 @@ def test_the_5mb_article_is_stored_and_translated_whole(corpus_run):
     from newsflow.markdown import escape_markdown
 
     assert escape_markdown(row["original_text"]) in markdown
-    assert all(escape_markdown(p) in markdown for p in row["translation"].split("\n\n"))
+    # Every paragraph, in order: each search starts where the previous paragraph ended, so the
+    # check reads the file once (searching the whole 10 MB file for each of ~4,000 paragraphs
+    # cost ~25 s). The earliest match never passes a paragraph's real place, so a correct
+    # file is never refused; a missing or reordered paragraph is.
+    at = 0
+    for i, paragraph in enumerate(row["translation"].split("\n\n")):
+        escaped = escape_markdown(paragraph)
+        found = markdown.find(escaped, at)
+        assert found >= 0, f"translation paragraph {i} is not in the Markdown (in order): {paragraph[:80]!r}"
+        at = found + len(escaped)
 
 
 def test_wrong_and_missing_charsets_are_decoded(corpus_run):
@@ -250,3 +259,60 @@ def test_simplified_and_traditional_articles_each_keep_their_route(installed_mod
     routes = {a.lang: route for route, group in plan.translate.values() for a in group}
     assert routes["zt"].simplify, "Traditional text would reach the zh->en model unconverted"
     assert not routes["zh"].simplify
+
+
+# --------------------------------------------------------------------------- big articles: repeated work
+
+# The 5 MB article is 24,000 sentences drawn from 150 distinct ones. Checking every sentence
+# again (quality checks run the language detector; the n-best names check runs check_names)
+# made its run most of this file's time. A pair seen before in the same document is decided
+# once: counted here, so a change that re-checks every occurrence shows up as a count.
+
+
+def test_a_sentence_repeated_through_a_document_is_quality_checked_once(monkeypatch):
+    import newsflow.quality as quality
+
+    calls = []
+    real = quality.check_pair
+
+    def check_pair(source, translation, *args, **kwargs):
+        calls.append((source, translation))
+        return real(source, translation, *args, **kwargs)
+
+    monkeypatch.setattr(quality, "check_pair", check_pair)
+    pairs = [("Die Bundesregierung kündigte neue Regeln an.", "The government announced new rules.", False, -0.2),
+             ("Der Verband kritisierte die Pläne.", "Der Verband kritisierte die Pläne.", False, -0.3),
+             ("Die Polizei meldete einen Einbruch.", "", False, None)]
+    parts = [[pairs[0]], *([pairs[i % 3], pairs[(i + 1) % 3]] for i in range(300))]
+    flags = quality.check_document(parts, "de")
+    assert len(calls) == len(set(pairs))  # each distinct pair checked once
+    # ... and every occurrence still gets its flags, at its own place
+    flagged = {(f["paragraph"], f["sentence"]) for f in flags if f["kind"] in ("untranslated", "empty")}
+    expected = {(p, s) for p, part in enumerate(parts) for s, pair in enumerate(part) if pair is not pairs[0]}
+    assert flagged == expected
+    monkeypatch.setattr(quality, "check_pair", real)
+    assert flags == quality.check_document(parts, "de")  # the same flags as checking each
+
+
+def test_a_sentence_repeated_through_a_document_has_its_hypothesis_chosen_once(monkeypatch):
+    import newsflow.nbest as nbest
+    from newsflow.pipeline import _sentence_texts
+    from translators.engine import DocResult, SentenceResult
+
+    calls = []
+
+    def choose_hypothesis(glossary, lang, source, hypotheses, margin):
+        calls.append(source)
+        return 1 if "Lawrow" in source else 0
+
+    monkeypatch.setattr(nbest, "choose_hypothesis", choose_hypothesis)
+    lavrov = ("Lawrow traf Wang Yi.", SentenceResult("Lavrov met Wang.", hypotheses=(
+        ("Lavrov met Wang.", -0.3), ("Lavrov met Wang Yi.", -0.4))))
+    other = ("Der Bundestag tagte.", SentenceResult("The Bundestag met.", hypotheses=(
+        ("The Bundestag met.", -0.2), ("The parliament met.", -0.5))))
+    details = [[lavrov, other] for _ in range(500)]
+    res = DocResult(paragraphs=[], truncated_sentences=0, sentences=1000, details=details)
+    parts, picks = _sentence_texts(res, object(), "de", 0.5)
+    assert sorted(calls) == sorted([lavrov[0], other[0]])
+    assert picks == 500  # every occurrence takes the chosen hypothesis
+    assert all(part[0][1] == "Lavrov met Wang Yi." and part[1][1] == "The Bundestag met." for part in parts)

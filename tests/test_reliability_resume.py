@@ -1,8 +1,7 @@
-"""Kill and resume: `newsflow run` is SIGKILLed in the middle of a backlog of 600 articles
-(6 chunks of 100); every chunk it finished stays stored, and the next run translates only the
-rest (counted by its report's ``sentences``), storing every article exactly once. The dead
-run's claims do not block it (a claim of a dead pid on this host is stale), and no
-half-written file is left."""
+"""Kill and resume: `newsflow run` is SIGKILLed in the middle of a backlog of 6 chunks;
+every chunk it finished stays stored, and the next run translates only the rest (counted by
+its report's ``sentences``), storing every article exactly once. The dead run's claims do not
+block it (a claim of a dead pid on this host is stale), and no half-written file is left."""
 
 from __future__ import annotations
 
@@ -16,8 +15,13 @@ from tests.reliability import faults, harness
 
 pytestmark = pytest.mark.integration
 
-ARTICLES = 600
-CHUNK = 100
+# Six chunks of 5: what is exercised is chunking, a kill between committed chunks and a
+# claimed one, and the resume; 100-article chunks only made each step slower (600 articles
+# cost ~48 s). The kill comes at a known point: the run blocks in the translation of chunk
+# HOLD (faults.hold_env) after chunks 1..HOLD-1 are committed and chunk HOLD is claimed.
+ARTICLES = 30
+CHUNK = 5
+HOLD = 3
 SENTENCES = 9  # a title and 8 sentences per article
 
 
@@ -35,15 +39,19 @@ def test_a_run_killed_mid_backlog_keeps_its_chunks_and_the_next_does_the_rest(
 
     from newsflow.store import Store
 
-    run = faults.CliRun(inbox_config, faults.cli_env(tmp_path, prefect.settings.PREFECT_API_URL.value()),
-                        cwd=tmp_path)
-    killed = run.kill_when(f"chunk 2/{ARTICLES // CHUNK} done")
+    env = faults.cli_env(tmp_path, prefect.settings.PREFECT_API_URL.value())
+    run = faults.CliRun(inbox_config, faults.hold_env(tmp_path, env, HOLD), cwd=tmp_path)
+    killed = run.kill_when(faults.HOLD_MARKER)
     assert killed, run.output[-3000:]
+    assert f"chunk {HOLD - 1}/{ARTICLES // CHUNK} done" in run.output, run.output[-3000:]
     db = tmp_path / "data" / "newsflow.db"
     kept = harness.db_rows(db)
     # every finished chunk is stored (whole chunks: one transaction each), the rest is not
     assert 2 * CHUNK <= len(kept) < ARTICLES and len(kept) % CHUNK == 0
+    assert len(kept) == (HOLD - 1) * CHUNK
     assert {c["pid"] for c in harness.db_claims(db)} <= {run.proc.pid}
+    # the chunk in flight: claimed by the dead run, not stored
+    assert len({c["article_id"] for c in harness.db_claims(db)} - kept.keys()) == CHUNK
 
     state, summary = harness.run_flow(inbox_config)  # this process: another pid, same host
     assert state.is_completed(), summary
