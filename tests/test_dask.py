@@ -171,6 +171,7 @@ def dask_cluster(prefect_harness):
 
 @pytest.mark.integration
 def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_dir, tmp_path):
+    import distributed
     from prefect.settings import PREFECT_API_URL
 
     from flows.runners import task_runner_for
@@ -178,9 +179,11 @@ def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_
     asked = []
 
     class ModuleCluster:
-        """Stands in for distributed.LocalCluster as the runner's cluster class: records
-        what the runner asks for and answers with the module's cluster, started with
-        exactly that (asserted below), which it leaves running."""
+        """Stands in for distributed.LocalCluster, the runner's default cluster class:
+        records what the runner asks for and answers with the module's cluster, started
+        with exactly that (asserted below), which it leaves running. (Patched in, not
+        passed as the runner's cluster_class: the runner travels with the tasks, and
+        this class would not pickle.)"""
 
         def __init__(self, **kwargs):
             asked.append(kwargs)
@@ -204,10 +207,11 @@ def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_
                            extra=f"task_runner: {{kind: {kind}, n_workers: 2, max_workers: 4}}\n"
                                  "translation: {max_batch_tokens: 4096}\n")
         runner = task_runner_for(load_settings(cfg))
-        if kind == "dask":  # a local cluster the runner starts itself (no address)
-            assert runner.address is None and runner.cluster_class is None
-            runner.cluster_class = runner.resolved_cluster_class = ModuleCluster
-        summary = run_flow(cfg, runner)
+        with pytest.MonkeyPatch.context() as patch:
+            if kind == "dask":  # a LocalCluster the runner starts itself (no address, no class)
+                assert runner.address is None and runner.cluster_class is None
+                patch.setattr(distributed, "LocalCluster", ModuleCluster)
+            summary = run_flow(cfg, runner)
         results[kind] = (summary, *stored_rows(home / "data" / "newsflow.db"))
 
     # the runner asked for 2 single-threaded worker processes that report to this API

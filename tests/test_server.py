@@ -75,32 +75,44 @@ def test_serve_runs_deployment_with_artifacts_and_survives_restart(tmp_path, ins
     )
 
     # 20 s: the first scheduled run comes one interval after serve registers the
-    # deployment (the schedule is anchored then). The server keeps one future run
-    # (SCHEDULER_MAX_RUNS below); it is due after serve is stopped and registered again,
-    # which deletes it (a re-registered deployment drops its future auto-scheduled
-    # runs), so no run but the ones this test waits for is started.
+    # deployment (the schedule is anchored then).
     write_config(tmp_path, installed_models_dir, extra="schedule:\n  interval_seconds: 20\n")
-    home = tmp_path / "prefect-home"
-    with prefect_server(home, extra_env=ONE_RUN_AHEAD) as api, SyncPrefectClient(api) as client:
+    with prefect_server(tmp_path / "prefect-home", extra_env=ONE_RUN_AHEAD) as api, \
+            SyncPrefectClient(api) as client:
         def served():
             return client.read_deployments(
                 deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["translate-news"])))
 
-        def finished_runs():
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+        def runs(*types):
+            found = client.read_flow_runs(flow_run_filter=FlowRunFilter(
                 deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id])))
-            return [r for r in runs if r.state and r.state.is_final()]
+            return [r for r in found if r.state and (r.state.type.value in types or not types)]
+
+        def finished_runs():
+            return [r for r in runs() if r.state.is_final()]
+
+        def no_more_scheduled_runs():
+            """Pause the schedule (from the test, as from the UI): the server drops the
+            runs it made ahead and makes no more. Every further run would only repeat
+            the check the manual run makes, each a flow run process and a slot of the
+            deployment's concurrency limit of 1 to wait for."""
+            client.pause_deployment(deployment.id)
 
         serve, log = start_serve(tmp_path, api)
         try:
             deployment = wait_for(served, 90, "the deployment to be registered", every=0.5)[0]
-            first = wait_for(finished_runs, 150, "a scheduled run to finish")[0]
+            wait_for(lambda: runs("PENDING", "RUNNING", "COMPLETED", "FAILED", "CRASHED"), 150,
+                     "a scheduled run to start", every=0.5)
+            no_more_scheduled_runs()
+            first = wait_for(finished_runs, 150, "the scheduled run to finish")[0]
             wait_for(lambda: idle(serve), 30, "the run's process to exit", every=0.2)
         finally:
             stop(serve)
             log.close()
         assert first.state.is_completed(), first.state.message
         assert first.auto_scheduled  # the scheduler made it, not this test
+        for leftover in runs("SCHEDULED"):  # one the runner tried while the first held the slot
+            client.delete_flow_run(leftover.id)
 
         db = sqlite3.connect(tmp_path / "data" / "newsflow.db")
         ids_before = [r[0] for r in db.execute("SELECT id FROM articles")]
@@ -110,7 +122,9 @@ def test_serve_runs_deployment_with_artifacts_and_survives_restart(tmp_path, ins
         seen = {r.id for r in finished_runs()}
         serve, log = start_serve(tmp_path, api)
         try:
-            wait_for(served, 60, "the deployment after the restart")
+            # serve paused the deployment when it stopped; registering it again resumes it
+            wait_for(lambda: not served()[0].paused, 60, "the deployment after the restart", every=0.5)
+            no_more_scheduled_runs()
             manual = client.create_flow_run_from_deployment(deployment.id)
             assert manual.id not in seen
 
