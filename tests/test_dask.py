@@ -151,6 +151,11 @@ def stored_rows(db: Path) -> dict[str, dict]:
     return rows, cache
 
 
+# Both tests on the module's cluster decode with these settings: a worker keeps one
+# engine per model and settings, so with other settings in each test a worker would
+# rightly hold each model twice (see the reason for 4096 below).
+TRANSLATION = "translation: {max_batch_tokens: 4096}\n"
+
 # What flows/runners.py starts for `kind: dask, n_workers: 2` (checked below).
 CLUSTER_KWARGS = {"n_workers": 2, "threads_per_worker": 1, "processes": True}
 
@@ -204,8 +209,7 @@ def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_
         # into other words); with 4096-token batches the rows match, which is what this
         # test is about: the same articles, statuses, names and cache through either runner.
         cfg = write_config(home, installed_models_dir,
-                           extra=f"task_runner: {{kind: {kind}, n_workers: 2, max_workers: 4}}\n"
-                                 "translation: {max_batch_tokens: 4096}\n")
+                           extra=f"task_runner: {{kind: {kind}, n_workers: 2, max_workers: 4}}\n" + TRANSLATION)
         runner = task_runner_for(load_settings(cfg))
         with pytest.MonkeyPatch.context() as patch:
             if kind == "dask":  # a LocalCluster the runner starts itself (no address, no class)
@@ -250,7 +254,8 @@ def test_dask_workers_load_each_model_once_and_keep_it(dask_cluster, installed_m
             home = tmp_path / f"run{i}"
             home.mkdir()
             cfg = write_config(home, installed_models_dir, sources=sources,
-                               extra=f"task_runner: {{kind: dask, address: '{dask_cluster.scheduler_address}'}}\n")
+                               extra=f"task_runner: {{kind: dask, address: '{dask_cluster.scheduler_address}'}}\n"
+                                     + TRANSLATION)
             summary = run_flow(cfg, task_runner_for(load_settings(cfg)))
             assert summary["by_status"]["translated"] > 0
             seen.append(client.run(engines))
