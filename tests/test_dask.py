@@ -151,9 +151,53 @@ def stored_rows(db: Path) -> dict[str, dict]:
     return rows, cache
 
 
+# Both tests on the module's cluster decode with these settings: a worker keeps one
+# engine per model and settings, so with other settings in each test a worker would
+# rightly hold each model twice (see the reason for 4096 below).
+TRANSLATION = "translation: {max_batch_tokens: 4096}\n"
+
+# What flows/runners.py starts for `kind: dask, n_workers: 2` (checked below).
+CLUSTER_KWARGS = {"n_workers": 2, "threads_per_worker": 1, "processes": True}
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(prefect_harness):
+    """One LocalCluster for the tests below: starting one (2 worker processes, each
+    importing Prefect, CTranslate2 and newsflow) is most of what they cost. As a
+    user would start workers, and as the runner starts them: with PREFECT_API_URL in
+    their environment."""
+    from distributed import LocalCluster
+    from prefect.settings import PREFECT_API_URL
+
+    with LocalCluster(**CLUSTER_KWARGS, env={"PREFECT_API_URL": PREFECT_API_URL.value()},
+                      dashboard_address=None) as cluster:
+        yield cluster
+
+
 @pytest.mark.integration
-def test_local_cluster_stores_what_threads_store(prefect_harness, installed_models_dir, tmp_path):
+def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_dir, tmp_path):
+    import distributed
+    from prefect.settings import PREFECT_API_URL
+
     from flows.runners import task_runner_for
+
+    asked = []
+
+    class ModuleCluster:
+        """Stands in for distributed.LocalCluster, the runner's default cluster class:
+        records what the runner asks for and answers with the module's cluster, started
+        with exactly that (asserted below), which it leaves running. (Patched in, not
+        passed as the runner's cluster_class: the runner travels with the tasks, and
+        this class would not pickle.)"""
+
+        def __init__(self, **kwargs):
+            asked.append(kwargs)
+
+        def __enter__(self):
+            return dask_cluster
+
+        def __exit__(self, *exc):
+            return False
 
     results = {}
     for kind in ("threads", "dask"):
@@ -165,11 +209,17 @@ def test_local_cluster_stores_what_threads_store(prefect_harness, installed_mode
         # into other words); with 4096-token batches the rows match, which is what this
         # test is about: the same articles, statuses, names and cache through either runner.
         cfg = write_config(home, installed_models_dir,
-                           extra=f"task_runner: {{kind: {kind}, n_workers: 2, max_workers: 4}}\n"
-                                 "translation: {max_batch_tokens: 4096}\n")
-        summary = run_flow(cfg, task_runner_for(load_settings(cfg)))
+                           extra=f"task_runner: {{kind: {kind}, n_workers: 2, max_workers: 4}}\n" + TRANSLATION)
+        runner = task_runner_for(load_settings(cfg))
+        with pytest.MonkeyPatch.context() as patch:
+            if kind == "dask":  # a LocalCluster the runner starts itself (no address, no class)
+                assert runner.address is None and runner.cluster_class is None
+                patch.setattr(distributed, "LocalCluster", ModuleCluster)
+            summary = run_flow(cfg, runner)
         results[kind] = (summary, *stored_rows(home / "data" / "newsflow.db"))
 
+    # the runner asked for 2 single-threaded worker processes that report to this API
+    assert asked == [{**CLUSTER_KWARGS, "env": {"PREFECT_API_URL": PREFECT_API_URL.value()}}]
     (t_summary, t_rows, t_cache), (d_summary, d_rows, d_cache) = results["threads"], results["dask"]
     assert len(t_rows) >= 50 and {r["status"] for r in t_rows.values()} == {"translated", "passed-through"}
     assert d_rows == t_rows
@@ -179,11 +229,10 @@ def test_local_cluster_stores_what_threads_store(prefect_harness, installed_mode
 
 
 @pytest.mark.integration
-def test_dask_workers_load_each_model_once_and_keep_it(prefect_harness, installed_models_dir, tmp_path):
+def test_dask_workers_load_each_model_once_and_keep_it(dask_cluster, installed_models_dir, tmp_path):
     """Against a running cluster (task_runner.address): two runs, each
     translating everything; a worker's engines are the same objects after both."""
-    from distributed import Client, LocalCluster
-    from prefect.settings import PREFECT_API_URL
+    from distributed import Client
 
     from flows.runners import task_runner_for
 
@@ -192,16 +241,21 @@ def test_dask_workers_load_each_model_once_and_keep_it(prefect_harness, installe
 
         return sorted((key[0], id(e)) for key, e in engine._engines.items())
 
-    # As a user would start workers: with PREFECT_API_URL in their environment.
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      env={"PREFECT_API_URL": PREFECT_API_URL.value()}) as cluster, \
-            Client(cluster) as client:
+    # The German and the Chinese feed (27 articles): both models, work for both
+    # workers; the other samples (English, pages, inbox) would add nothing here.
+    samples = REPO / "samples" / "feeds"
+    sources = f"""
+  - {{name: de-nachrichten, kind: feed, lang: de, url: {samples}/de-nachrichten.xml}}
+  - {{name: zh-xinwen, kind: feed, lang: zh, url: {samples}/zh-xinwen.xml}}
+"""
+    with Client(dask_cluster) as client:
         seen = []
         for i in range(2):
             home = tmp_path / f"run{i}"
             home.mkdir()
-            cfg = write_config(home, installed_models_dir,
-                               extra=f"task_runner: {{kind: dask, address: '{cluster.scheduler_address}'}}\n")
+            cfg = write_config(home, installed_models_dir, sources=sources,
+                               extra=f"task_runner: {{kind: dask, address: '{dask_cluster.scheduler_address}'}}\n"
+                                     + TRANSLATION)
             summary = run_flow(cfg, task_runner_for(load_settings(cfg)))
             assert summary["by_status"]["translated"] > 0
             seen.append(client.run(engines))

@@ -1,7 +1,7 @@
 """Work pools: prefect.yaml, the Docker and Kubernetes templates under deploy/,
 checked as far as this machine allows (no Docker engine, no cluster), and the
-process pool for real: a `prefect server`, `prefect deploy` from prefect.yaml,
-a worker that runs a triggered run to completion."""
+process pool for real: the session's Prefect API, `prefect deploy` from
+prefect.yaml, a worker that runs a triggered run to completion."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, write_config
-from tests.support.prefect_server import prefect_server, server_env
-from tests.support.services import require
+from tests.support.prefect_server import server_env
 
 DEPLOY = REPO / "deploy"
 K8S_TEMPLATE = DEPLOY / "kubernetes" / "base-job-template.json"
@@ -199,64 +198,68 @@ def _cli(*args, env, cwd=REPO, timeout=240):
 
 @pytest.mark.integration
 @pytest.mark.server
-def test_process_pool_runs_a_deployment_from_prefect_yaml(tmp_path, installed_models_dir, monkeypatch):
-    """prefect server on loopback -> pools from deploy/ -> `prefect deploy --all`
-    from prefect.yaml -> a run of translate-news -> `prefect worker start
-    --run-once` runs it -> Completed, articles stored."""
+def test_process_pool_runs_a_deployment_from_prefect_yaml(prefect_harness, tmp_path, installed_models_dir):
+    """the session's Prefect API on loopback (a `prefect server` app in a subprocess:
+    the same API, without the UI and the scheduler, which a worker needs neither of)
+    -> pools from deploy/ -> `prefect deploy --all` from prefect.yaml -> a run of
+    translate-news -> `prefect worker start --run-once` runs it -> Completed,
+    articles stored."""
     from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
+    from prefect.settings import PREFECT_API_URL
 
-    # No scheduled runs: the worker must run exactly the run triggered here.
-    monkeypatch.setenv("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", "false")
-    cfg = write_config(tmp_path, installed_models_dir)
-    try:
-        server = prefect_server(tmp_path / "prefect-home")
-        api = server.__enter__()
-    except RuntimeError as exc:
-        require(f"cannot start a Prefect server here: {exc}")
-    try:
-        env = {**server_env(tmp_path / "prefect-home", api), "PYTHONPATH": str(REPO),
-               "NEWSFLOW_CONFIG": str(REPO / "config.yaml"), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    # No scheduler runs in the test API (prefect.yaml's schedules make no runs): the
+    # worker must run exactly the run triggered here.
+    api = PREFECT_API_URL.value()
+    # One German feed: the run loads a model and translates (13 articles); the whole
+    # sample set would only make the run longer.
+    feed = REPO / "samples" / "feeds" / "de-nachrichten.xml"
+    cfg = write_config(tmp_path, installed_models_dir,
+                       sources=f"\n  - {{name: de-nachrichten, kind: feed, lang: de, url: {feed}}}\n")
+    pools = ["newsflow-process", *POOL_TEMPLATES]
+    env = {**server_env(tmp_path / "prefect-home", api), "PYTHONPATH": str(REPO),
+           "NEWSFLOW_CONFIG": str(REPO / "config.yaml"), "PREFECT_LOGGING_LEVEL": "WARNING"}
 
-        async def create_pools():
-            async with PrefectClient(api) as client:
-                await client.create_work_pool(WorkPoolCreate(name="newsflow-process", type="process"))
-                for name, path in POOL_TEMPLATES.items():
-                    await client.create_work_pool(WorkPoolCreate(
-                        name=name, type=name.split("-")[1].replace("k8s", "kubernetes"),
-                        base_job_template=template(path)))
+    async def create_pools():
+        async with PrefectClient(api) as client:
+            await client.create_work_pool(WorkPoolCreate(name="newsflow-process", type="process"))
+            for name, path in POOL_TEMPLATES.items():
+                await client.create_work_pool(WorkPoolCreate(
+                    name=name, type=name.split("-")[1].replace("k8s", "kubernetes"),
+                    base_job_template=template(path)))
 
-        asyncio.run(create_pools())
-        # every deployment: the server checks job variables against the pool templates
-        deployed = _cli("--no-prompt", "deploy", "--all", env=env)
-        assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+    asyncio.run(create_pools())
+    # every deployment: the server checks job variables against the pool templates
+    deployed = _cli("--no-prompt", "deploy", "--all", env=env)
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
 
-        async def trigger():
-            async with PrefectClient(api) as client:
-                found = await client.read_deployment_by_name("translate-news/translate-news")
-                assert found.work_pool_name == "newsflow-process"
-                assert found.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
-                    "directory": str(REPO)}}]
-                names = {d.name for d in await client.read_deployments()}
-                assert names == set(deployments())
-                run = await client.create_flow_run_from_deployment(
-                    found.id, parameters={"params": {"config_path": str(cfg)}})
-                return run.id
+    async def trigger():
+        async with PrefectClient(api) as client:
+            found = await client.read_deployment_by_name("translate-news/translate-news")
+            assert found.work_pool_name == "newsflow-process"
+            assert found.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
+                "directory": str(REPO)}}]
+            # the session's API is shared: what is in this test's pools is what it deployed
+            names = {d.name for d in await client.read_deployments(
+                work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=pools)))}
+            assert names == set(deployments())
+            run = await client.create_flow_run_from_deployment(
+                found.id, parameters={"params": {"config_path": str(cfg)}})
+            return run.id
 
-        run_id = asyncio.run(trigger())
-        worker = _cli("worker", "start", "--pool", "newsflow-process", "--run-once", env=env)
-        assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
+    run_id = asyncio.run(trigger())
+    worker = _cli("worker", "start", "--pool", "newsflow-process", "--run-once", env=env)
+    assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
 
-        async def final_state():
-            async with PrefectClient(api) as client:
-                return (await client.read_flow_run(run_id)).state
+    async def final_state():
+        async with PrefectClient(api) as client:
+            return (await client.read_flow_run(run_id)).state
 
-        state = asyncio.run(final_state())
-        assert state.is_completed(), f"{state.type}: {state.message}\n{worker.stderr[-3000:]}"
-        import sqlite3
+    state = asyncio.run(final_state())
+    assert state.is_completed(), f"{state.type}: {state.message}\n{worker.stderr[-3000:]}"
+    import sqlite3
 
-        con = sqlite3.connect(tmp_path / "data" / "newsflow.db")
-        assert dict(con.execute("SELECT status, COUNT(*) FROM articles GROUP BY status"))["translated"] > 0
-        con.close()
-    finally:
-        server.__exit__(None, None, None)
+    con = sqlite3.connect(tmp_path / "data" / "newsflow.db")
+    assert dict(con.execute("SELECT status, COUNT(*) FROM articles GROUP BY status"))["translated"] > 0
+    con.close()
