@@ -24,8 +24,10 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # start: it imports all of them first (prefect-dask pulls in dask.distributed), ~15% of its
 # start-up CPU. newsflow uses no blocks; a real `prefect server` (started on its own, without
 # this process's environment) still registers them.
-os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
-os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
+TEMPORARY_API_DEFAULTS = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+                          "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"}
+for _name, _value in TEMPORARY_API_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
 # Warnings of the pipeline's own modules (a malformed feed kept in part, a bad
 # package folder) go to the run's log in the Prefect UI too.
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsflow,translators")

@@ -96,15 +96,18 @@ def test_translating_never_imports_argostranslate_translate(installed_models_dir
     assert failure is None, failure
 
 
-def test_the_temporary_api_registers_no_block_types():
+def test_the_temporary_api_registers_no_block_types(monkeypatch):
     """`newsflow run` without PREFECT_API_URL starts Prefect's temporary API, which by default
     imports every installed collection (prefect-dask: dask.distributed) and registers their
     block types at each start, ~15% of its start-up CPU; newsflow uses no blocks, so the CLI
     turns that off for the servers it starts (the environment is inherited by the server)."""
     from prefect.settings import Settings
 
-    import newsflow.cli  # noqa: F401 - sets the environment defaults when imported
+    from newsflow.cli import TEMPORARY_API_DEFAULTS
 
+    for name, value in TEMPORARY_API_DEFAULTS.items():
+        assert os.environ[name] == value  # set when newsflow.cli was imported (unless set before)
+        monkeypatch.setenv(name, value)  # the values themselves, whatever the environment had
     server = Settings().server
     assert server.register_blocks_on_start is False
     assert server.memoize_block_auto_registration is False
