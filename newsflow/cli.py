@@ -20,6 +20,14 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # The temporary local API takes 10-20 s to start on a busy 2-core machine; Prefect's
 # default of 20 s then fails the run for no good reason.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# The temporary local API would register every installed collection's block types at each
+# start: it imports all of them first (prefect-dask pulls in dask.distributed), ~15% of its
+# start-up CPU. newsflow uses no blocks; a real `prefect server` (started on its own, without
+# this process's environment) still registers them.
+TEMPORARY_API_DEFAULTS = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+                          "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"}
+for _name, _value in TEMPORARY_API_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
 # Warnings of the pipeline's own modules (a malformed feed kept in part, a bad
 # package folder) go to the run's log in the Prefect UI too.
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsflow,translators")

@@ -1,8 +1,10 @@
-"""`newsflow run --dry-run` end to end, as a user runs it (subprocesses, network blocked but
-loopback): on a fresh machine it creates no database and no file; after a real run, with a
-model corrupted in place (a new model version: everything would be re-translated) and new
-and changed articles waiting, it exits 0, reports what a run would translate, loads no model (a hook records every CTranslate2 model constructed), and
-leaves the database rows, the article files, the reports and the models as they were."""
+"""`newsflow run --dry-run` end to end: on a fresh machine it creates no database and no file
+(the CLI in this process); after a real run (the flow, in this process), with a model
+corrupted in place (a new model version: everything would be re-translated) and new and
+changed articles waiting, `newsflow run --dry-run` as a user runs it (a subprocess, network
+blocked but loopback) exits 0, reports what a run would translate, loads no model (a hook
+records every CTranslate2 model constructed), and leaves the database rows, the article
+files, the reports and the models as they were."""
 
 from __future__ import annotations
 
@@ -56,17 +58,32 @@ sys.meta_path.insert(0, _WrapTranslator())
 '''
 
 
-def newsflow(tmp: Path, cfg: Path, *args: str, api_url: str) -> subprocess.CompletedProcess:
+def hooked_env(tmp: Path, api_url: str) -> dict:
+    """The environment of a subprocess with the offline guard and the model-load hook."""
     hook = tmp / "hook"
     hook.mkdir(exist_ok=True)
     (hook / "sitecustomize.py").write_text(
         HOOK.format(offline=str(REPO / "tests" / "support" / "offline" / "sitecustomize.py")))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), str(REPO)]),
-           "PREFECT_HOME": str(tmp / "prefect-home"), "ARGOS_PACKAGES_DIR": str(tmp / "argos-default"),
-           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": api_url,
-           "NEWSFLOW_TEST_MODEL_LOG": str(tmp / "models-loaded.log")}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), str(REPO)]),
+            "PREFECT_HOME": str(tmp / "prefect-home"), "ARGOS_PACKAGES_DIR": str(tmp / "argos-default"),
+            "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": api_url,
+            "NEWSFLOW_TEST_MODEL_LOG": str(tmp / "models-loaded.log")}
+
+
+def newsflow(tmp: Path, cfg: Path, *args: str, api_url: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "newsflow.cli", "--config", str(cfg), *args],
-                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp)
+                          capture_output=True, text=True, env=hooked_env(tmp, api_url), timeout=300, cwd=tmp)
+
+
+# What a run does to translate German, with the hook: it must log the model it loads.
+LOAD_A_MODEL = """
+import pathlib, sys
+from translators.engine import EngineOptions, get_engine
+from translators.packages import find_package
+package = find_package(pathlib.Path(sys.argv[1]), "de", "en")
+[doc] = get_engine(package, EngineOptions()).translate_documents([["Die Polizei meldete einen Streik."]], "de")
+assert doc.sentences == 1, doc
+"""
 
 
 def models_loaded(tmp: Path) -> list[str]:
@@ -94,7 +111,8 @@ def database(db: Path) -> tuple[dict, list]:
         con.close()
 
 
-def test_dry_run_loads_no_model_and_writes_nothing(prefect_harness, tmp_path, installed_models_dir):
+def test_dry_run_loads_no_model_and_writes_nothing(prefect_harness, tmp_path, installed_models_dir,
+                                                    monkeypatch):
     import shutil
 
     from prefect.settings import PREFECT_API_URL
@@ -107,18 +125,42 @@ def test_dry_run_loads_no_model_and_writes_nothing(prefect_harness, tmp_path, in
     cfg = harness.write_inbox_config(tmp_path, models, inbox)
     data, output = tmp_path / "data", tmp_path / "output"
 
-    # a fresh machine: nothing is created, no model is loaded
-    fresh = newsflow(tmp_path, cfg, "run", "--dry-run", "--no-install-models", api_url=api)
-    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    # a fresh machine: nothing is created, no model is loaded. The CLI in this process (with
+    # ctranslate2.Translator recording what it is asked to load, like the hook): a CLI process
+    # costs ~5 CPU-seconds, and the dry run as its own process is the one after the real run.
+    import ctranslate2
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    loaded: list = []
+    real_translator = ctranslate2.Translator
+
+    def recording_translator(*args, **kwargs):
+        loaded.append(args[0] if args else kwargs.get("model_path"))
+        return real_translator(*args, **kwargs)
+
+    monkeypatch.setattr(ctranslate2, "Translator", recording_translator)
+    fresh = CliRunner().invoke(app, ["--config", str(cfg), "run", "--dry-run", "--no-install-models"])
+    monkeypatch.undo()
+    assert fresh.exit_code == 0, fresh.output[-3000:]
     assert fresh.stdout.startswith("dry run: 4 articles"), fresh.stdout
     assert "de: 4 articles" in fresh.stdout and "translate (de->en)" in fresh.stdout, fresh.stdout
     assert not data.exists() and not output.exists()
-    assert models_loaded(tmp_path) == []
+    assert loaded == []
 
-    # a real run: everything translated (and the hook sees the model load)
-    real = newsflow(tmp_path, cfg, "run", "--no-install-models", api_url=api)
-    assert real.returncode == 0, real.stderr[-3000:]
-    assert models_loaded(tmp_path), "the hook must see a real run load its model"
+    # the hook sees a model load: the engine a run translates with, in a subprocess
+    # (~1 CPU-second; a `newsflow run` subprocess costs ~5, mostly Prefect's imports)
+    probe = subprocess.run([sys.executable, "-c", LOAD_A_MODEL, str(models)], capture_output=True,
+                           text=True, env=hooked_env(tmp_path, api), timeout=120, cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    assert models_loaded(tmp_path), "the hook must see the engine load its model"
+
+    # a real run, in this process (it only sets the stage for the dry run): everything translated
+    from flows.translate_news import RunParameters, translate_news
+
+    state = translate_news(RunParameters(config_path=str(cfg)), return_state=True)
+    assert state.is_completed(), state.message
     rows, runs = database(data / "newsflow.db")
     assert len(rows) == 4 and {r["status"] for r in rows.values()} == {"translated"}
 

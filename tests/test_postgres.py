@@ -228,24 +228,15 @@ def test_many_stores_open_at_once_on_a_fresh_database(pg_database_url):
     assert errors == []
 
 
-def _claim_in_process(url: str, run_id: str, ids: list[str], start, out) -> None:
-    from newsflow.store.postgres import PostgresStore
-
-    with PostgresStore(url) as store:
-        start.wait()
-        owned = set()
-        for chunk in range(0, len(ids), 25):  # several transactions, interleaving with others
-            owned |= store.claim(ids[chunk:chunk + 25], run_id)
-        out.put((run_id, sorted(owned)))
-
-
 @pytest.mark.postgres
 def test_claims_from_many_processes_never_overlap(pg_database_url):
+    from tests.support.pg_claims import claim_in_process
+
     ctx = multiprocessing.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
     ids = [f"src:{i}" for i in range(200)]
     orders = [ids, ids[::-1], ids[100:] + ids[:100], sorted(ids, key=hash)]
-    procs = [ctx.Process(target=_claim_in_process, args=(pg_database_url, f"run-{n}", order, start, out))
+    procs = [ctx.Process(target=claim_in_process, args=(pg_database_url, f"run-{n}", order, start, out))
              for n, order in enumerate(orders)]
     for p in procs:
         p.start()
@@ -452,10 +443,19 @@ def sample_sources(feed_url: str) -> str:
 def test_two_runs_at_once_store_and_translate_each_article_once(
         postgres_url, prefect_harness, installed_models_dir, tmp_path):
     """Two `newsflow run` processes on configs that share one database_url,
-    released together by a start gate (3 rounds, a fresh database each): every
-    article is stored once, written by exactly one run and translated once
-    (attempts == 1), the claims are given back, and the stored result equals
-    what a single run stores."""
+    released together by a start gate (rounds on a fresh database each, until one
+    round shows the runs overlapping, at most 3): every article is stored once,
+    written by exactly one run and translated once (attempts == 1), the claims are
+    given back, and the stored result equals what a single run stores.
+
+    Why usually one round: the gate holds both runs' fetch until both have arrived,
+    so they leave intake together and claim at the same time; a round where the
+    other run's claims show ("left to another run") has exercised the race, and
+    each round costs two CLI processes (~10 CPU-seconds). More rounds would only
+    sample more interleavings of the claim transactions, which
+    test_claims_from_many_processes_never_overlap does far more cheaply. A round
+    without overlap (under load one process can reach the gate after its 15 s
+    timeout) is checked all the same, and another round follows."""
     from prefect.settings import PREFECT_API_URL
 
     from flows.translate_news import RunParameters, translate_news
@@ -487,6 +487,8 @@ def test_two_runs_at_once_store_and_translate_each_article_once(
 
         overlapped = 0
         for round_no in range(3):
+            if overlapped:
+                break
             with fresh_database(postgres_url) as url:
                 workers = homes(tmp_path / f"round{round_no}", url, 2)
                 gate.expect(2)
@@ -514,7 +516,7 @@ def test_two_runs_at_once_store_and_translate_each_article_once(
             assert claims == []  # both runs gave their claims back
             assert sorted(state for _, state in runs) == ["completed", "completed"]
             overlapped += any("left to another run" in w for r in reports for w in r["warnings"])
-        # the gate makes the runs meet at the claim step; normally in every round
-        assert overlapped >= 1, "the two runs never ran at the same time"
+        # the gate makes the runs meet at the claim step; normally in the first round
+        assert overlapped >= 1, "the two runs never ran at the same time (3 rounds)"
     finally:
         gate.close()

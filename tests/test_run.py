@@ -5,7 +5,6 @@ payloads, lease renewal."""
 from __future__ import annotations
 
 import pickle
-import sys
 import time
 
 import pytest
@@ -48,11 +47,13 @@ def inbox(tmp_path, installed_models_dir):
     return cfg
 
 
-def test_the_run_core_imports_no_prefect():
-    import subprocess
+def test_the_run_core_imports_no_prefect(installed_models_dir):
+    """In a fresh interpreter, before anything else there imports Prefect (one interpreter
+    for several files' import checks: tests/support/import_checks.py)."""
+    from tests.support.import_checks import run_import_checks
 
-    code = "import sys, newsflow.run, newsflow.work; sys.exit('prefect' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+    failure = run_import_checks(installed_models_dir)["run_core_imports_no_prefect"]
+    assert failure is None, failure
 
 
 def test_chunks_group_partial_spool_files():

@@ -4,11 +4,12 @@ on their own in a fresh interpreter."""
 from __future__ import annotations
 
 import ast
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.import_checks import STORE_MODULES, run_import_checks
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "newsflow"
@@ -151,9 +152,9 @@ def test_the_store_and_the_records_are_in_no_cycle():
         assert not any(m.startswith(("newsflow.store", "newsflow.article")) for m in component), component
 
 
-@pytest.mark.parametrize("module", ["newsflow.store", "newsflow.store.schema", "newsflow.store.base",
-                                    "newsflow.store.sqlite", "newsflow.store.postgres", "newsflow.article"])
-def test_store_modules_import_in_a_fresh_interpreter(module):
-    done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+@pytest.mark.parametrize("module", STORE_MODULES)
+def test_store_modules_import_in_a_fresh_interpreter(module, installed_models_dir):
+    """Each imported first, with no newsflow module loaded, in the one interpreter of
+    tests/support/import_checks.py (one process for several files' import checks)."""
+    failure = run_import_checks(installed_models_dir)[f"store_import:{module}"]
+    assert failure is None, failure

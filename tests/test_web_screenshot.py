@@ -1,6 +1,8 @@
-"""`newsflow web` as a user starts it: a real `newsflow run` on the samples (tiny random-weight
-models, network blocked but loopback) fills the store, the reader runs as its own process on a
-free loopback port, the pages and JSON routes are fetched over HTTP, a hostile article from a
+"""`newsflow web` as a user starts it: a real run of the translate-news flow on the samples (tiny
+random-weight models; in this process, as are `newsflow stories --json` and `newsflow search
+--json`: a CLI process costs ~2-5 CPU-seconds of imports, and the command under test here is
+`newsflow web`) fills the store, the reader runs as its own process (network blocked but
+loopback) on a free loopback port, the pages and JSON routes are fetched over HTTP, a hostile article from a
 folder source shows escaped, and headless Chromium takes a picture of `/` and of an article.
 
 The pictures go to ``$NEWSFLOW_SCREENSHOT_DIR`` when set (``NEWSFLOW_SCREENSHOT_DIR=docs/img``
@@ -82,12 +84,16 @@ def _chromium_or_skip() -> None:
 @pytest.fixture
 def reader(tmp_path, installed_models_dir, prefect_harness):
     from prefect.settings import PREFECT_API_URL
+    from typer.testing import CliRunner
 
+    from flows.translate_news import RunParameters, translate_news
+    from newsflow.cli import app
+
+    assert PREFECT_API_URL.value()  # the run reports to the session's test API
     cfg = _config(tmp_path, installed_models_dir)
     base = [sys.executable, "-m", "newsflow.cli", "--config", str(cfg)]
-    run = subprocess.run([*base, "run", "--no-install-models"], capture_output=True, text=True,
-                         env=_env(tmp_path, PREFECT_API_URL.value()), timeout=300, cwd=tmp_path)
-    assert run.returncode == 0, run.stderr[-3000:]
+    state = translate_news(RunParameters(config_path=str(cfg)), return_state=True)
+    assert state.is_completed(), state.message
     con = sqlite3.connect(tmp_path / "data" / "newsflow.db")
     unassigned = con.execute("SELECT count(*) FROM articles WHERE status IN ('translated', "
                              "'passed-through') AND story_id IS NULL").fetchone()[0]
@@ -96,9 +102,8 @@ def reader(tmp_path, installed_models_dir, prefect_harness):
     # what the CLI prints, to compare the reader's JSON with
     cli = {}
     for name, args in (("stories", ["stories", "--json"]), ("search", ["search", "Lavrov", "--json"])):
-        done = subprocess.run([*base, *args], capture_output=True, text=True,
-                              env=_env(tmp_path, None), timeout=120, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr[-2000:]
+        done = CliRunner().invoke(app, ["--config", str(cfg), *args])
+        assert done.exit_code == 0, done.output[-2000:]
         cli[name] = json.loads(done.stdout)
     db = tmp_path / "data" / "newsflow.db"
     before = db.stat().st_mtime_ns
