@@ -246,7 +246,9 @@ def test_threads_give_the_sequential_answers():
 _CODES = st.sampled_from([None, "", "de", "en", "zh", "zt", "ja", "ko", "fr", "xx", "zh-TW"])
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples (was 300): detect_text's inputs are short strings here and the property is
+# "never raises"; 100 cover the strategy well (the suite's budget is CPU-seconds, issue 13).
+@settings(max_examples=100, deadline=None)
 @given(text=st.text(), expected=_CODES)
 def test_detect_text_never_raises(text, expected):
     got = detect_text(text, expected)
@@ -262,7 +264,7 @@ _SCRIPTS = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)  # 300 before; as above
 @given(text=_SCRIPTS, expected=_CODES)
 def test_detect_text_never_raises_on_mixed_scripts(text, expected):
     assert isinstance(detect_text(text, expected), Detection)
@@ -454,7 +456,9 @@ def _count_scripts_reference(text: str):
     return (han, kana, hangul, latin, names, acronym, other)
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples of up to 60 characters drawn from four ranges (was 300): thousands of characters
+# checked against the per-character reference each run; fixed edge cases are above.
+@settings(max_examples=100, deadline=None)
 @given(
     st.text(
         alphabet=st.one_of(
