@@ -156,6 +156,46 @@ def test_detection_is_frozen():
         detect_text("Der Bundestag tagt").lang = "en"  # type: ignore[misc]
 
 
+def _word_loglik_reference(word):
+    """The word score as first written: 55 logs for every n-gram of every word."""
+    import math
+
+    from newsflow import detect
+
+    factory = detect._get_factory()
+    detector = factory.create()
+    detector.append(f" {word} ")
+    grams = detector._extract_ngrams()
+    if not grams:
+        return None
+    smoothing = detector.alpha / detector.BASE_FREQ
+    totals = [0.0] * len(factory.langlist)
+    for gram in grams:
+        for i, p in enumerate(factory.word_lang_prob_map[gram]):
+            totals[i] += math.log(p + smoothing)
+    return tuple(total / len(grams) for total in totals)
+
+
+def test_word_scores_compute_each_ngram_once_and_equal_the_original():
+    """A new word costs a log per language only for n-grams not seen before (they are
+    shared: "Haus", "Hausarzt", "Rathaus"); the scores are exactly the original sums."""
+    from newsflow import detect
+
+    words = ["Haus", "Hausarzt", "Rathaus", "Häuser", "house", "xqzj", "Bundestag", "Tag"]
+    detect._word_loglik.cache_clear()
+    detect._gram_logs.cache_clear()
+    for word in words:
+        assert detect._word_loglik(word) == _word_loglik_reference(word), word
+    factory = detect._get_factory()
+    distinct = set()
+    for word in words:
+        detector = factory.create()
+        detector.append(f" {word} ")
+        distinct.update(detector._extract_ngrams())
+    info = detect._gram_logs.cache_info()
+    assert info.misses == len(distinct) and info.hits > 0
+
+
 # --------------------------------------------------------------------------------------------
 # The expected language breaks ties only
 # --------------------------------------------------------------------------------------------
