@@ -299,10 +299,16 @@ def _word_loglik(word: str) -> tuple[float, ...] | None:
         return None
     smoothing = detector.alpha / detector.BASE_FREQ
     totals = [0.0] * len(factory.langlist)
-    for gram in grams:
-        for i, p in enumerate(factory.word_lang_prob_map[gram]):
-            totals[i] += math.log(p + smoothing)
+    for gram in grams:  # the same sums, in the same order, as one log per gram and language
+        totals = [t + g for t, g in zip(totals, _gram_logs(gram, smoothing), strict=True)]
     return tuple(total / len(grams) for total in totals)
+
+
+@functools.lru_cache(maxsize=65536)
+def _gram_logs(gram: str, smoothing: float) -> tuple[float, ...]:
+    """log(p + smoothing) of one n-gram under each profile: words share most of their
+    n-grams, so each is computed once (it was 55 logs per n-gram of every new word)."""
+    return tuple(math.log(p + smoothing) for p in _get_factory().word_lang_prob_map[gram])
 
 
 # Frequent words that are German and not English, and the reverse; words as common in a

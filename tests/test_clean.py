@@ -285,7 +285,9 @@ def test_folder_fixture_end_to_end():
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
 
-@settings(max_examples=150, deadline=None)
+# 100 examples (was 150): "never raises, output tidy" on any text, HTML or not; the
+# boilerplate and markup cases are fixed examples above (issue 13: CPU-seconds).
+@settings(max_examples=100, deadline=None)
 @given(body=st.text(), is_html=st.booleans(), title=st.text(max_size=40))
 def test_clean_never_raises_and_output_is_tidy(body, is_html, title):
     article = clean_article(raw(body, title, is_html))

@@ -156,6 +156,46 @@ def test_detection_is_frozen():
         detect_text("Der Bundestag tagt").lang = "en"  # type: ignore[misc]
 
 
+def _word_loglik_reference(word):
+    """The word score as first written: 55 logs for every n-gram of every word."""
+    import math
+
+    from newsflow import detect
+
+    factory = detect._get_factory()
+    detector = factory.create()
+    detector.append(f" {word} ")
+    grams = detector._extract_ngrams()
+    if not grams:
+        return None
+    smoothing = detector.alpha / detector.BASE_FREQ
+    totals = [0.0] * len(factory.langlist)
+    for gram in grams:
+        for i, p in enumerate(factory.word_lang_prob_map[gram]):
+            totals[i] += math.log(p + smoothing)
+    return tuple(total / len(grams) for total in totals)
+
+
+def test_word_scores_compute_each_ngram_once_and_equal_the_original():
+    """A new word costs a log per language only for n-grams not seen before (they are
+    shared: "Haus", "Hausarzt", "Rathaus"); the scores are exactly the original sums."""
+    from newsflow import detect
+
+    words = ["Haus", "Hausarzt", "Rathaus", "Häuser", "house", "xqzj", "Bundestag", "Tag"]
+    detect._word_loglik.cache_clear()
+    detect._gram_logs.cache_clear()
+    for word in words:
+        assert detect._word_loglik(word) == _word_loglik_reference(word), word
+    factory = detect._get_factory()
+    distinct = set()
+    for word in words:
+        detector = factory.create()
+        detector.append(f" {word} ")
+        distinct.update(detector._extract_ngrams())
+    info = detect._gram_logs.cache_info()
+    assert info.misses == len(distinct) and info.hits > 0
+
+
 # --------------------------------------------------------------------------------------------
 # The expected language breaks ties only
 # --------------------------------------------------------------------------------------------
@@ -246,7 +286,9 @@ def test_threads_give_the_sequential_answers():
 _CODES = st.sampled_from([None, "", "de", "en", "zh", "zt", "ja", "ko", "fr", "xx", "zh-TW"])
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples (was 300): detect_text's inputs are short strings here and the property is
+# "never raises"; 100 cover the strategy well (the suite's budget is CPU-seconds, issue 13).
+@settings(max_examples=100, deadline=None)
 @given(text=st.text(), expected=_CODES)
 def test_detect_text_never_raises(text, expected):
     got = detect_text(text, expected)
@@ -262,7 +304,7 @@ _SCRIPTS = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)  # 300 before; as above
 @given(text=_SCRIPTS, expected=_CODES)
 def test_detect_text_never_raises_on_mixed_scripts(text, expected):
     assert isinstance(detect_text(text, expected), Detection)
@@ -454,7 +496,9 @@ def _count_scripts_reference(text: str):
     return (han, kana, hangul, latin, names, acronym, other)
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples of up to 60 characters drawn from four ranges (was 300): thousands of characters
+# checked against the per-character reference each run; fixed edge cases are above.
+@settings(max_examples=100, deadline=None)
 @given(
     st.text(
         alphabet=st.one_of(

@@ -1,7 +1,10 @@
 """`newsflow models install` from the package index, end to end: a loopback HTTP
 server serves an ``index.json`` and real (tiny) packages, and the command runs
 in its own process with ``ARGOS_PACKAGE_INDEX`` pointing at it (argostranslate
-reads it when first imported; nothing of argostranslate is replaced). Downloads
+reads it when first imported; nothing of argostranslate is replaced). Each command
+is a child forked from a helper that imported only ``newsflow.cli``
+(tests/support/cli_processes.py): a process of its own in which argostranslate is
+first imported, without ~2 CPU-s of interpreter start and CLI imports per command. Downloads
 cut short and packages that fail validation are refused in one line, and the
 installed version stays. Also `models list` and `models install --from` on
 broken packages."""
@@ -12,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, write_config
+from tests.support.cli_processes import CliProcesses
 from tests.support.tiny_package import build_package
 from translators.packages import install_from_path, list_installed
 
@@ -124,19 +127,30 @@ def home(tmp_path) -> Path:
     return tmp_path / "user"
 
 
-def newsflow(home: Path, index: PackageIndex, *args: str) -> subprocess.CompletedProcess:
-    env = {
+def process_env(home: Path, **extra: str) -> dict[str, str]:
+    return {
         **os.environ,
         # loopback only, as every offline test process
         "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "support" / "offline"), str(REPO)]),
-        "ARGOS_PACKAGE_INDEX": index.base,
         "HOME": str(home),
         "XDG_DATA_HOME": str(home / "xdg-data"),
         "XDG_CACHE_HOME": str(home / "xdg-cache"),
         "XDG_CONFIG_HOME": str(home / "xdg-config"),
+        **extra,
     }
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", "--config", str(home / "config.yaml"), *args],
-                          cwd=home, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    helper_home = tmp_path_factory.mktemp("cli-helper")
+    with CliProcesses(process_env(helper_home), cwd=helper_home) as processes:
+        yield processes
+
+
+def newsflow(cli: CliProcesses, home: Path, index: PackageIndex, *args: str) -> subprocess.CompletedProcess:
+    """``newsflow --config <home>/config.yaml ARGS`` in a process of its own (see the module doc)."""
+    env = process_env(home, ARGOS_PACKAGE_INDEX=index.base)
+    return cli.run(["--config", str(home / "config.yaml"), *args], env=env, cwd=home)
 
 
 def downloads(home: Path) -> list[str]:
@@ -159,10 +173,10 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def test_index_installs_zh_and_zt(index, built, home):
+def test_index_installs_zh_and_zt(cli, index, built, home):
     for key in ("zh-1.0", "zt-1.0", "de-1.0"):
         index.publish(built[key])
-    result = newsflow(home, index, "models", "install", "zh")
+    result = newsflow(cli, home, index, "models", "install", "zh")
     assert result.returncode == 0, result.stderr
     assert "installed zh -> en version 1.0" in result.stdout and "installed zt -> en version 1.0" in result.stdout
     assert installed(home) == [("zh", "1.0"), ("zt", "1.0")]
@@ -170,15 +184,15 @@ def test_index_installs_zh_and_zt(index, built, home):
     assert sorted(index.file_requests()) == ["/files/translate-zh_en-1_0.argosmodel",
                                              "/files/translate-zt_en-1_0.argosmodel"]
     assert downloads(home) == []  # argostranslate's cache is emptied after installing
-    result = newsflow(home, index, "models", "install", "fr")
+    result = newsflow(cli, home, index, "models", "install", "fr")
     assert one_error_line(result) == "error: the Argos package index has no fr->en package"
 
 
-def test_an_upgrade_whose_model_bin_is_cut_is_refused_and_the_installed_version_stays(index, built, home):
+def test_an_upgrade_whose_model_bin_is_cut_is_refused_and_the_installed_version_stays(cli, index, built, home):
     install_from_path(built["de-1.0"], home / "models")
     before = snapshot(home / "models")
     index.publish(built["de-2.0-cut-model"])
-    line = one_error_line(newsflow(home, index, "models", "install", "de"))
+    line = one_error_line(newsflow(cli, home, index, "models", "install", "de"))
     link = f"{index.base}files/translate-de_en-2_0.argosmodel"
     assert line.startswith(f"error: de->en 2.0 ({link}): refused, the package does not work: "
                            "model: cannot load the CTranslate2 model: ")
@@ -187,17 +201,17 @@ def test_an_upgrade_whose_model_bin_is_cut_is_refused_and_the_installed_version_
     assert downloads(home) == []  # the refused file is not left for argostranslate to reuse
 
     index.publish(built["de-2.0"])  # the fixed package, same file name: installs
-    result = newsflow(home, index, "models", "install", "de")
+    result = newsflow(cli, home, index, "models", "install", "de")
     assert result.returncode == 0, result.stderr
     assert installed(home) == [("de", "2.0")]
     assert [p.path.name for p in list_installed(home / "models")] == ["translate-de_en-2_0"]
 
 
-def test_a_download_cut_short_is_refused_in_one_line(index, built, home):
+def test_a_download_cut_short_is_refused_in_one_line(cli, index, built, home):
     install_from_path(built["de-1.0"], home / "models")
     before = snapshot(home / "models")
     index.publish(built["de-2.0"], mode="cut")
-    line = one_error_line(newsflow(home, index, "models", "install", "de"))
+    line = one_error_line(newsflow(cli, home, index, "models", "install", "de"))
     assert line.startswith(f"error: de->en 2.0 ({index.base}files/translate-de_en-2_0.argosmodel): "
                            "download failed (cut short or refused: ")
     assert line.endswith("install from files instead: newsflow models install --from PATH")
@@ -205,27 +219,27 @@ def test_a_download_cut_short_is_refused_in_one_line(index, built, home):
     assert snapshot(home / "models") == before and downloads(home) == []
 
 
-def test_a_download_truncated_without_a_length_is_refused_and_not_reused(index, built, home):
+def test_a_download_truncated_without_a_length_is_refused_and_not_reused(cli, index, built, home):
     install_from_path(built["de-1.0"], home / "models")
     before = snapshot(home / "models")
     index.publish(built["de-2.0"], mode="truncated")  # the client gets a third and cannot tell
-    line = one_error_line(newsflow(home, index, "models", "install", "de"))
+    line = one_error_line(newsflow(cli, home, index, "models", "install", "de"))
     assert line.startswith(f"error: de->en 2.0 ({index.base}files/translate-de_en-2_0.argosmodel): not a zip")
     assert snapshot(home / "models") == before and downloads(home) == []
     index.publish(built["de-2.0"])  # served whole now: a fresh download, not the truncated file
-    result = newsflow(home, index, "models", "install", "de")
+    result = newsflow(cli, home, index, "models", "install", "de")
     assert result.returncode == 0, result.stderr
     assert installed(home) == [("de", "2.0")]
 
 
-def test_a_stale_download_in_argos_cache_is_not_installed(index, built, home):
+def test_a_stale_download_in_argos_cache_is_not_installed(cli, index, built, home):
     """argostranslate names downloads translate-<from>_<to>.argosmodel (no version)
     and reuses an existing file: an old one must not be installed as the new one."""
     cache = home / "xdg-cache" / "argos-translate" / "downloads"
     cache.mkdir(parents=True)
     shutil.copy(built["de-1.0"], cache / "translate-de_en.argosmodel")
     index.publish(built["de-2.0"])
-    result = newsflow(home, index, "models", "install", "de")
+    result = newsflow(cli, home, index, "models", "install", "de")
     assert result.returncode == 0, result.stderr
     assert installed(home) == [("de", "2.0")] and downloads(home) == []
     assert index.file_requests() == ["/files/translate-de_en-2_0.argosmodel"]
@@ -234,14 +248,14 @@ def test_a_stale_download_in_argos_cache_is_not_installed(index, built, home):
 # -- the CLI on broken packages (no index involved) -------------------------------------------
 
 
-def test_models_install_from_a_broken_file_is_one_line(index, built, home):
-    result = newsflow(home, index, "models", "install", "--from", str(built["de-2.0-cut-model"]))
+def test_models_install_from_a_broken_file_is_one_line(cli, index, built, home):
+    result = newsflow(cli, home, index, "models", "install", "--from", str(built["de-2.0-cut-model"]))
     line = one_error_line(result)
     assert line.startswith(f"error: {built['de-2.0-cut-model']}: refused, the package does not work: model: ")
     assert installed(home) == [] and index.requests == []
 
 
-def test_models_list_marks_broken_and_unused_folders(index, built, home, tmp_path):
+def test_models_list_marks_broken_and_unused_folders(cli, index, built, home, tmp_path):
     models = home / "models"
     install_from_path(built["zh-1.0"], models)
     for key in ("de-1.0", "de-2.0"):  # two versions of one pair, put there by hand
@@ -250,7 +264,7 @@ def test_models_list_marks_broken_and_unused_folders(index, built, home, tmp_pat
     zh_bin = models / "translate-zh_en-1_0" / "model" / "model.bin"
     zh_bin.write_bytes(zh_bin.read_bytes()[: zh_bin.stat().st_size // 3])  # corrupted in place
 
-    result = newsflow(home, index, "models", "list")
+    result = newsflow(cli, home, index, "models", "list")
     assert result.returncode == 0, result.stderr
     lines = {line.split("  ")[0] + " " + line.split("version ")[1].split()[0]: line
              for line in result.stdout.splitlines() if " -> " in line}

@@ -162,7 +162,9 @@ _HITS = st.lists(
 )
 
 
-@settings(max_examples=250, deadline=None)
+# 100 examples (was 250) of up to 40 overlapping spans over 60 positions: plenty of clashes
+# per example; the quadratic reference made the extra 150 cost a second (issue 13).
+@settings(max_examples=100, deadline=None)
 @given(hits=_HITS)
 def test_longest_first_is_the_original_rule(hits):
     from newsflow.names.index import longest_first

@@ -1,32 +1,24 @@
-"""One flow run over the samples with the random-weight packages: what a reader is told to
-distrust (issue 14). Slow (a temporary Prefect API and a whole run): one run, many checks."""
+"""One run over the samples with the random-weight packages: what a reader is told to
+distrust (issue 14). One run (the Prefect-free run core, as the flow wires it), many checks;
+the Prefect UI's needs-review table is checked in tests/test_flow.py
+(test_flow_publishes_artifacts_capped_and_pointing_to_the_report)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 
-import pytest
-
 from tests.conftest import write_config
-
-pytestmark = pytest.mark.integration
+from tests.support.run_core import run_core
 
 SENSIBLE = {"low-confidence", "repetition", "truncated", "length-ratio", "wrong-language",
             "untranslated", "source-script", "empty"}
 
 
-def test_sample_run_flags_random_model_output_for_review(prefect_harness, installed_models_dir, tmp_path):
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    from flows import artifacts
-    from flows.translate_news import RunParameters, translate_news
-
+def test_sample_run_flags_random_model_output_for_review(installed_models_dir, tmp_path):
     cfg = write_config(tmp_path, installed_models_dir)
-    state = translate_news(RunParameters(config_path=str(cfg)), return_state=True)
-    assert state.is_completed(), state.message
+    summary = run_core(cfg)
+    assert summary["state"] == "completed", summary
     con = sqlite3.connect(tmp_path / "data" / "newsflow.db")
     con.row_factory = sqlite3.Row
     rows = [dict(r) for r in con.execute("SELECT id, status, needs_review, quality_flags FROM articles")]
@@ -54,13 +46,3 @@ def test_sample_run_flags_random_model_output_for_review(prefect_harness, instal
     assert "needs_review" in data and "quality_flags" in data and "text_en" in data
     md = [p.read_text(encoding="utf-8") for p in (tmp_path / "output" / "articles").rglob("*.md")]
     assert sum("⚠ needs review" in text for text in md) >= len(flagged)
-
-    # and the Prefect UI has the table
-    async def latest(key):
-        async with get_client() as client:
-            found = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), limit=50)
-            return [a for a in found if a.flow_run_id == state.state_details.flow_run_id]
-
-    [table] = asyncio.run(latest(artifacts.NEEDS_REVIEW_KEY))
-    assert table.type == "table" and f"{len(flagged)} translated articles need review" in table.description

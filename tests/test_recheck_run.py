@@ -1,17 +1,15 @@
-"""A glossary edit between two runs (the translate-news flow, in this process): the next run
-re-checks the stored articles' names from their stored model output and rewrites their files,
-with no model call; the run after that re-checks nothing."""
+"""A glossary edit between two runs (the run core as the flow wires it, in this process: the
+re-check is run.finish's, nothing of it is Prefect wiring): the next run re-checks the stored
+articles' names from their stored model output and rewrites their files, with no model call;
+the run after that re-checks nothing."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.reliability import harness
+from tests.support.run_core import run_core
 from tests.test_recheck import LAVROV, WANG_YI
-
-pytestmark = pytest.mark.integration
 
 
 def model_calls() -> int:
@@ -25,7 +23,7 @@ def article_files(output) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in (output / "articles").rglob("*.json")}
 
 
-def test_a_glossary_edit_rechecks_stored_articles_without_translating(prefect_harness, tmp_path,
+def test_a_glossary_edit_rechecks_stored_articles_without_translating(tmp_path,
                                                                       installed_models_dir, capsys):
     from newsflow.cli import _print_summary
 
@@ -42,8 +40,8 @@ def test_a_glossary_edit_rechecks_stored_articles_without_translating(prefect_ha
     assert f"glossary: {glossary}" in cfg.read_text()
     db = tmp_path / "data" / "newsflow.db"
 
-    state, first = harness.run_flow(cfg)
-    assert state.is_completed(), first
+    first = run_core(cfg)
+    assert first["state"] == "completed", first
     before = harness.db_rows(db)
     assert len(before) == 2 and {r["status"] for r in before.values()} == {"translated"}
     assert all("lavrov" not in r["name_findings"] for r in before.values())
@@ -51,8 +49,8 @@ def test_a_glossary_edit_rechecks_stored_articles_without_translating(prefect_ha
 
     glossary.write_text(WANG_YI + LAVROV, encoding="utf-8")  # the edit: a new entity
     calls = model_calls()
-    state, second = harness.run_flow(cfg)
-    assert state.is_completed(), second
+    second = run_core(cfg)
+    assert second["state"] == "completed", second
     assert model_calls() == calls  # nothing was translated
     after = harness.db_rows(db)
     assert sorted(r["id"] for r in second["rechecked"]) == sorted(before)
@@ -73,7 +71,7 @@ def test_a_glossary_edit_rechecks_stored_articles_without_translating(prefect_ha
     for data in files.values():  # the files carry the new findings
         assert "lavrov" in {f["entity"] for f in data["name_findings"]}
 
-    state, third = harness.run_flow(cfg)  # the same glossary: nothing to re-check
-    assert state.is_completed(), third
+    third = run_core(cfg)  # the same glossary: nothing to re-check
+    assert third["state"] == "completed", third
     assert third["rechecked"] == [] and third["written"] == 0
     assert harness.db_rows(db) == after
