@@ -52,10 +52,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=_cost_rank)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The xdist controller makes the folder of the API its workers share (tests/support/shared_api.py)."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from tests.support import shared_api
+
+        config._newsflow_shared_api = shared_api.make_folder()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_newsflow_shared_api", None)
+    if folder is not None:
+        from tests.support import shared_api
+
+        shared_api.stop(folder)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One temporary Prefect API for all flow-running tests (starts in ~8 s on an idle machine;
-    over 60 s was seen on a loaded one, hence the generous timeout)."""
+    """One temporary Prefect API for all flow-running tests: under pytest-xdist one for all
+    workers (started by the first that needs it), else Prefect's own test harness (starts in
+    ~8 s on an idle machine; over 60 s was seen on a loaded one, hence the generous timeout)."""
+    from tests.support import shared_api
+
+    folder = os.environ.get(shared_api.FOLDER_ENV)
+    if folder and os.environ.get("PYTEST_XDIST_WORKER"):
+        with shared_api.shared_api(Path(folder)):
+            yield
+        return
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=240):

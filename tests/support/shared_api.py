@@ -1,0 +1,120 @@
+"""One temporary Prefect API for all pytest-xdist workers of a run.
+
+Each worker used to start its own ``prefect_test_harness`` (a uvicorn subprocess that creates
+and migrates a fresh SQLite database: the largest fixed CPU cost of the flow tests, paid once
+per worker). Now the xdist controller makes a folder and hands its path to the workers
+(:data:`FOLDER_ENV`); the first worker that needs an API starts the same server Prefect's
+harness starts (``prefect.server.api.server:create_app`` under uvicorn, ephemeral mode, no
+UI) under a file lock, writes its URL, and every worker points ``PREFECT_API_URL`` at it. The
+controller stops it at the end of the run. A run without xdist (``-n 0``) keeps using
+``prefect_test_harness`` in its own process.
+
+The tests already share one API per worker, so none of them may assume an empty API: they
+filter by their own flow run, deployment or work pool.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.support.prefect_server import SERVER_SETTINGS, free_port
+
+FOLDER_ENV = "NEWSFLOW_TEST_SHARED_PREFECT"
+
+
+def make_folder() -> Path:
+    """The controller's side: a folder for the server's database, URL, pid and log."""
+    folder = Path(tempfile.mkdtemp(prefix="newsflow-shared-prefect-"))
+    os.environ[FOLDER_ENV] = str(folder)  # inherited by the workers xdist starts next
+    return folder
+
+
+def stop(folder: Path) -> None:
+    """The controller's side, at the end of the run: stop the server if a worker started it."""
+    pid_file = folder / "pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(100):
+                os.kill(pid, 0)
+                time.sleep(0.05)
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(folder: Path) -> str:
+    import prefect
+
+    port = free_port()
+    env = {
+        **os.environ,
+        **SERVER_SETTINGS,
+        # what prefect_test_harness's SubprocessASGIServer sets
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+        "PREFECT_HOME": str(folder / "home"),
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{folder / 'prefect.db'}",
+    }
+    env.pop("PREFECT_API_URL", None)
+    with open(folder / "server.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+             "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives the worker that started it; the controller stops it
+        )
+    (folder / "pid").write_text(str(proc.pid))
+    url = f"http://127.0.0.1:{port}/api"
+    (folder / "url").write_text(url)
+    return url
+
+
+def _wait_healthy(url: str, folder: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    log = folder / "server.log"
+    raise RuntimeError(f"the shared Prefect API at {url} is not healthy after {timeout:.0f} s; "
+                       f"see {log}")
+
+
+@contextmanager
+def shared_api(folder: Path, startup_timeout: float = 240):
+    """The workers' side: point this process's Prefect settings at the shared API, starting it
+    if no worker has yet."""
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with open(folder / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            url_file = folder / "url"
+            url = url_file.read_text() if url_file.exists() else _start(folder)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    _wait_healthy(url, folder, startup_timeout)
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        # as prefect_test_harness does: code in contexts copied earlier sees the API too
+        with _temporary_global_settings_context(get_settings_context()):
+            yield url
