@@ -13,6 +13,11 @@ os.environ.setdefault("ARGOS_PACKAGES_DIR", os.path.join(_HOME, "argos-packages"
 os.environ.setdefault("PREFECT_HOME", os.path.join(_HOME, "prefect"))
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# Every Prefect server a test starts (the shared test API, test servers, the CLI's temporary API)
+# would otherwise import every installed collection (prefect-dask pulls in dask.distributed) and
+# register their block types. No test uses blocks.
+os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
+os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 
@@ -34,21 +39,15 @@ def _cost_rank(item: pytest.Item) -> int:
     return 2
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Order and group the tests for pytest-xdist (``-n auto --dist loadgroup`` in pyproject).
+    """The long tests start first, so that the short ones fill the workers around them instead
+    of a long one starting last (a stable sort: the order inside each rank stays the file order).
 
-    The long tests start first, so that the short ones fill the workers around them instead of
-    a long one starting last (a stable sort: the order inside each rank stays the file order).
-    A test that uses a module- or class-scoped fixture is put in its module's ``xdist_group``:
-    otherwise each worker that gets one of its tests would build the fixture again (the
-    reliability corpus run is a minute). Runs before xdist's own hook, which reads the groups.
-    """
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        defs = info.name2fixturedefs.values() if info else ()
-        if any(d[-1].scope in ("module", "class", "package") for d in defs if d):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    Under pytest-xdist (``--dist loadscope`` in pyproject) each test module goes to one worker
+    as a whole, so a module-scoped fixture (the reliability corpus run) is built once; the
+    modules are handed out in the order of their first test here (``--no-loadscope-reorder``).
+    (``loadgroup`` would group finer, but pytest-xdist 3.8 cannot group under pytest 9: it
+    rewrites ``item._nodeid``, which pytest 9 no longer reads.)"""
     items.sort(key=_cost_rank)
 
 
