@@ -1,7 +1,15 @@
 """Shared test set-up: no network but loopback, quiet Prefect, temp homes."""
 
 import os
+import sys
 import tempfile
+
+# pytest caches its assertion-rewritten test modules (and Python the modules they import) as
+# .pyc files unless bytecode writing is off; this machine sets PYTHONDONTWRITEBYTECODE=1, so
+# every pytest-xdist worker re-parsed and rewrote every test module on every run (collection:
+# 14 CPU-s uncached, 5 cached). The caches go to the __pycache__ folders git ignores. Processes
+# the tests start keep the variable: they read these .pyc files, they write none.
+sys.dont_write_bytecode = False
 
 # Must be set before argostranslate / prefect are imported anywhere: both read
 # their settings at import time (argostranslate also creates XDG folders).
