@@ -273,29 +273,38 @@ def is_full_page(html: str) -> bool:
     return bool(_FULL_PAGE.search(html))
 
 
+# What trafilatura is asked for, by page_to_text and by newsflow.extract (links followed from
+# feeds): the article in precision mode, tables kept; no comments, images or links; a paragraph
+# that repeats is kept (it is the article's text, not trafilatura's to drop).
+TRAFILATURA_OPTIONS = {
+    "favor_precision": True,
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "include_links": False,
+    "deduplicate": False,
+}
+
+
+def strip_page_chrome(tree) -> None:
+    """Prepare a parsed page for trafilatura, in place: navigation, sidebars, footers and forms
+    go (on a page without an article its fallback otherwise returns the menu's link text), small
+    blocks named as banners, comments or related lists go, and an article split over several
+    body ``<div>``s is joined."""
+    etree.strip_elements(tree, *PAGE_CHROME_TAGS, with_tail=False)
+    drop_non_article_blocks(tree)
+    join_split_body(tree)
+
+
 def page_to_text(html: str) -> str:
     """Full HTML page -> main text, one paragraph per line (trafilatura), or the
     page's <p> elements when trafilatura finds nothing."""
     tree = parse_document(html)
     if tree is None:
         return ""
-    # Navigation, sidebars and footers go before trafilatura sees the page: on a
-    # page without an article its fallback otherwise returns the menu's link text.
-    etree.strip_elements(tree, *PAGE_CHROME_TAGS, with_tail=False)
-    drop_non_article_blocks(tree)
-    join_split_body(tree)
+    strip_page_chrome(tree)
     try:
-        text = trafilatura.extract(
-            tree,
-            output_format="txt",
-            favor_precision=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            deduplicate=False,
-            with_metadata=False,
-        )
+        text = trafilatura.extract(tree, output_format="txt", with_metadata=False, **TRAFILATURA_OPTIONS)
     except Exception as exc:  # trafilatura raises assorted errors on odd markup
         log.debug("trafilatura failed (%s); using the <p> fallback", exc)
         text = None

@@ -16,15 +16,8 @@ import logging
 from dataclasses import dataclass
 
 import trafilatura
-from lxml import etree
 
-from newsflow.clean import (
-    PAGE_CHROME_TAGS,
-    drop_non_article_blocks,
-    is_boilerplate,
-    join_split_body,
-    parse_document,
-)
+from newsflow.clean import TRAFILATURA_OPTIONS, is_boilerplate, parse_document, strip_page_chrome
 
 log = logging.getLogger("newsflow.extract")
 
@@ -58,22 +51,10 @@ def extract_article(html: str, url: str | None = None) -> Extracted | None:
     if tree is None:
         return None
     lang = _page_lang(tree)
-    etree.strip_elements(tree, *PAGE_CHROME_TAGS, with_tail=False)
-    drop_non_article_blocks(tree)
-    join_split_body(tree)
+    strip_page_chrome(tree)
     try:
-        doc = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            favor_precision=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            deduplicate=False,
-            with_metadata=True,
-            date_extraction_params=_DATE_PARAMS,
-        )
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True,
+                                          date_extraction_params=_DATE_PARAMS, **TRAFILATURA_OPTIONS)
     except Exception as exc:  # trafilatura raises assorted errors on odd markup
         log.debug("%s: trafilatura failed: %s", url, exc)
         return None
