@@ -19,52 +19,30 @@ import pytest
 
 from tests.conftest import REPO
 from tests.reliability import harness
+from tests.support.import_hook import hook_path
 
 pytestmark = pytest.mark.integration
 
-# Loaded first by the subprocess (PYTHONPATH): the offline guard, then a hook that appends a
-# line to $NEWSFLOW_TEST_MODEL_LOG for every ctranslate2.Translator constructed.
-HOOK = '''
-import os, sys
-exec(compile(open({offline!r}).read(), "offline-sitecustomize", "exec"))
-
-import importlib.abc, importlib.machinery
+# Wraps ctranslate2.Translator in the subprocess (tests/support/import_hook.py): a line in
+# $NEWSFLOW_TEST_MODEL_LOG for every model constructed.
+WRAP_TRANSLATOR = '''
+import os
 
 
-class _WrapTranslator(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name != "ctranslate2":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        run = spec.loader.exec_module
+def wrap(real):
+    def Translator(*args, **kwargs):
+        with open(os.environ["NEWSFLOW_TEST_MODEL_LOG"], "a") as log:
+            log.write(f"{args[0] if args else kwargs.get('model_path')}\\n")
+        return real(*args, **kwargs)
 
-        def exec_module(module):
-            run(module)
-            real = module.Translator
-
-            def Translator(*args, **kwargs):
-                with open(os.environ["NEWSFLOW_TEST_MODEL_LOG"], "a") as log:
-                    log.write(f"{{args[0] if args else kwargs.get('model_path')}}\\n")
-                return real(*args, **kwargs)
-
-            module.Translator = Translator
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
-sys.meta_path.insert(0, _WrapTranslator())
+    return Translator
 '''
 
 
 def hooked_env(tmp: Path, api_url: str) -> dict:
     """The environment of a subprocess with the offline guard and the model-load hook."""
-    hook = tmp / "hook"
-    hook.mkdir(exist_ok=True)
-    (hook / "sitecustomize.py").write_text(
-        HOOK.format(offline=str(REPO / "tests" / "support" / "offline" / "sitecustomize.py")))
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), str(REPO)]),
+    hook = hook_path(tmp, "ctranslate2", "Translator", WRAP_TRANSLATOR)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([hook, str(REPO)]),
             "PREFECT_HOME": str(tmp / "prefect-home"), "ARGOS_PACKAGES_DIR": str(tmp / "argos-default"),
             "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": api_url,
             "NEWSFLOW_TEST_MODEL_LOG": str(tmp / "models-loaded.log")}

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.reliability.harness import REPO
+from tests.support.import_hook import hook_path
 
 
 class FaultHandler(BaseHTTPRequestHandler):
@@ -257,46 +258,28 @@ def cli_env(tmp: Path, api_url: str | None) -> dict[str, str]:
     return env
 
 
-# Loaded first by a `newsflow` subprocess (its PYTHONPATH): the offline guard, then a hook on
-# newsflow.pipeline: the ``hold_at``-th call of translate_group (one per language per chunk)
-# prints ``marker`` and blocks until the process is killed. The chunks before it are committed,
-# its own articles are claimed and not stored: a kill at a known point, not after a delay.
-_HOLD_HOOK = '''
-import sys, threading
-exec(compile(open({offline!r}).read(), "offline-sitecustomize", "exec"))
-
-import importlib.abc, importlib.machinery
+# Wraps newsflow.pipeline.translate_group in a `newsflow` subprocess (tests/support/import_hook.py):
+# the ``hold_at``-th call (one per language per chunk) prints ``marker`` and blocks until the
+# process is killed. The chunks before it are committed, its own articles are claimed and not
+# stored: a kill at a known point, not after a delay.
+_HOLD = '''
+import threading
 
 
-class _Hold(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name != "newsflow.pipeline":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        run = spec.loader.exec_module
+def wrap(real):
+    calls, lock = [0], threading.Lock()
 
-        def exec_module(module):
-            run(module)
-            real, calls, lock = module.translate_group, [0], threading.Lock()
+    def translate_group(*args, **kwargs):
+        with lock:
+            calls[0] += 1
+            n = calls[0]
+        if n == {hold_at}:
+            sys.__stdout__.write({marker!r} + "\\n")
+            sys.__stdout__.flush()
+            threading.Event().wait()  # until SIGKILL
+        return real(*args, **kwargs)
 
-            def translate_group(*args, **kwargs):
-                with lock:
-                    calls[0] += 1
-                    n = calls[0]
-                if n == {hold_at}:
-                    sys.__stdout__.write({marker!r} + "\\n")
-                    sys.__stdout__.flush()
-                    threading.Event().wait()  # until SIGKILL
-                return real(*args, **kwargs)
-
-            module.translate_group = translate_group
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
-sys.meta_path.insert(0, _Hold())
+    return translate_group
 '''
 
 HOLD_MARKER = "newsflow-test: holding a chunk"
@@ -304,13 +287,10 @@ HOLD_MARKER = "newsflow-test: holding a chunk"
 
 def hold_env(tmp: Path, env: dict[str, str], hold_at: int) -> dict[str, str]:
     """``env`` (from :func:`cli_env`) for a run that stops for good in its ``hold_at``-th
-    translate_group call (see ``_HOLD_HOOK``), printing :data:`HOLD_MARKER` first."""
-    hook = tmp / "hold-hook"
-    hook.mkdir(exist_ok=True)
-    offline = REPO / "tests" / "support" / "offline" / "sitecustomize.py"
-    (hook / "sitecustomize.py").write_text(
-        _HOLD_HOOK.format(offline=str(offline), hold_at=int(hold_at), marker=HOLD_MARKER))
-    return {**env, "PYTHONPATH": os.pathsep.join([str(hook), str(REPO)])}
+    translate_group call (see ``_HOLD``), printing :data:`HOLD_MARKER` first."""
+    hook = hook_path(tmp, "newsflow.pipeline", "translate_group",
+                     _HOLD.format(hold_at=int(hold_at), marker=HOLD_MARKER), name="hold-hook")
+    return {**env, "PYTHONPATH": os.pathsep.join([hook, str(REPO)])}
 
 
 def make_unwritable(output_dir: Path) -> None:
