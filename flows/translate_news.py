@@ -54,13 +54,6 @@ def only_transient(task, task_run, state) -> bool:
     return False
 
 
-def _store(settings: Settings, read_only: bool = False):
-    """The run's store; a dry run on a database that does not exist yet opens none."""
-    if read_only and not settings.database_url and not settings.resolve(settings.database).exists():
-        return nullcontext(None)
-    return open_store(settings)
-
-
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def start_run(ctx: run.RunContext) -> list[str]:
     with open_store(ctx.settings) as store:
@@ -70,7 +63,7 @@ def start_run(ctx: run.RunContext) -> list[str]:
 @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
       retry_condition_fn=only_transient, cache_policy=NO_CACHE, task_run_name="intake-{source.name}")
 def intake_source(ctx: run.RunContext, source: SourceConfig) -> run.Intake:
-    with _store(ctx.settings, read_only=ctx.dry_run) as store:
+    with run.open_run_store(ctx.settings, ctx.dry_run) as store:
         return run.intake(ctx, source, store, run.installed_packages(ctx.settings))
 
 

@@ -37,6 +37,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +53,7 @@ from newsflow.report import (
     write_article_files,
     write_report,
 )
-from newsflow.store import StoredArticle
+from newsflow.store import StoredArticle, open_store
 from newsflow.work import (
     CountingCache,
     DryPlan,
@@ -90,6 +91,14 @@ class RunContext:
     @property
     def output_dir(self) -> Path:
         return self.settings.resolve(self.settings.output_dir)
+
+
+def open_run_store(settings: Settings, dry_run: bool):
+    """The run's store; a dry run on a database that does not exist yet opens none (it
+    creates nothing), so its intake sees every article as new."""
+    if dry_run and not settings.database_url and not settings.resolve(settings.database).exists():
+        return nullcontext(None)
+    return open_store(settings)
 
 
 def make_context(settings: Settings, run_id: str, *, languages: list[str] | None = None,

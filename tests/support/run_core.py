@@ -13,21 +13,12 @@ the flow returns (``run.summary_of``).
 from __future__ import annotations
 
 import itertools
-from contextlib import nullcontext
 from pathlib import Path
 
 from newsflow import run
 from newsflow.config import load_settings
-from newsflow.store import open_store
 
 _ids = itertools.count(1)
-
-
-def _store(settings, read_only: bool):
-    # as flows/translate_news.py: a dry run on a database that does not exist yet opens none
-    if read_only and not settings.database_url and not settings.resolve(settings.database).exists():
-        return nullcontext(None)
-    return open_store(settings)
 
 
 def run_core(cfg: Path, run_id: str | None = None, *, sources: list[str] | None = None,
@@ -40,7 +31,7 @@ def run_core(cfg: Path, run_id: str | None = None, *, sources: list[str] | None 
     selected = [settings.source(n) for n in sources] if sources else [s for s in settings.sources if s.enabled]
     started = run.now_iso()
     extra = {"engine_for": engine_for} if engine_for else {}
-    with _store(settings, read_only=dry_run) as store:
+    with run.open_run_store(settings, dry_run) as store:
         if not dry_run:
             run.start(ctx, store)
         installed = run.installed_packages(settings)
