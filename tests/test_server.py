@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import REPO, write_config
 from tests.support.prefect_server import prefect_server, server_env
 from tests.support.services import require
+from tests.support.shared_api import migrated_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.server]
 
@@ -74,9 +75,11 @@ def test_serve_runs_deployment_with_artifacts_and_survives_restart(tmp_path, ins
         FlowRunFilterDeploymentId,
     )
 
-    # 20 s: the first scheduled run comes one interval after serve registers the
-    # deployment (the schedule is anchored then).
-    write_config(tmp_path, installed_models_dir, extra="schedule:\n  interval_seconds: 20\n")
+    # The first scheduled run comes one interval after serve registers the deployment (the
+    # schedule is anchored then): 6 s is what the scheduler (every 1-2 s here) and the runner
+    # (polls every 1 s) need to make and start it; what the test waits for, not what it checks.
+    write_config(tmp_path, installed_models_dir, extra="schedule:\n  interval_seconds: 6\n")
+    migrated_database(tmp_path / "prefect-home")  # the session's migrated copy, if it has one
     with prefect_server(tmp_path / "prefect-home", extra_env=ONE_RUN_AHEAD) as api, \
             SyncPrefectClient(api) as client:
         def served():
