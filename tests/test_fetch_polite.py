@@ -48,7 +48,7 @@ def test_no_host_sees_more_than_the_configured_concurrency(site):
 def test_concurrency_holds_across_sources_on_one_host(site):
     """Two feeds of the same site read at once (as the flow does): the limit is per host."""
     site.page_delay = 0.1
-    fetch_options = {"min_delay_seconds": 0, "timeout_seconds": 1, "per_host_concurrency": 2,
+    fetch_options = {"min_delay_seconds": 0, "timeout_seconds": 0.5, "per_host_concurrency": 2,
                      "max_bytes": 200_000}
     sources = [
         SourceConfig(name="rss", kind="feed", url=f"{site.base}/feed.rss", fetch=fetch_options),

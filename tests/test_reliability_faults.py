@@ -78,18 +78,20 @@ def test_unreachable_sources_and_a_missing_model(prefect_harness, tmp_path, de_o
     from translators.packages import install_from_path
 
     inbox = _inbox(tmp_path / "inbox")
-    # What this test waits on is the per-host politeness delay (fetch.min_delay_seconds, 1 s
+    # What this test waits on is the per-host politeness delay (fetch.min_delay_seconds
     # between requests to one host): 13 requests (robots.txt, the feed and its item's link,
-    # 4 + 4 tries of the failing feeds, 2 pages) about 1 s apart; the retries themselves have
-    # no delay (fast_retries). The sources that answer (good-feed, pages) do not pace (0 s);
-    # the two failing feeds keep the 1 s pacing: their tries take turns, so an answered 500
-    # comes between two timeouts of the slow feed and the host is never "timed out 3 times in
-    # a row" (which would refuse its 4th try: hits 3, not 4).
+    # 4 + 4 tries of the failing feeds, 2 pages); the retries themselves have no delay
+    # (fast_retries). The sources that answer (good-feed, pages) do not pace (0 s); the two
+    # failing feeds pace at 0.4 s (the default is 1 s), which is what makes their tries take
+    # turns: a try re-enters the queue for the host well within 0.4 s, so an answered 500 comes
+    # between two timeouts of the slow feed and the host is never "timed out 3 times in a row"
+    # (which would refuse its 4th try: hits 3, not 4).
     with faults.fault_server(FEED, PAGE) as (base, hits), faults.fast_retries("fetch_source"):
         cfg = _config(tmp_path, de_only_models, f"""
   - {{name: good-feed, kind: feed, lang: de, url: "{base}/feed.xml", fetch: {{min_delay_seconds: 0}}}}
-  - {{name: feed-500, kind: feed, lang: de, url: "{base}/500/feed.xml"}}
-  - {{name: feed-slow, kind: feed, lang: de, url: "{base}/slow/feed.xml", timeout_seconds: 0.3}}
+  - {{name: feed-500, kind: feed, lang: de, url: "{base}/500/feed.xml", fetch: {{min_delay_seconds: 0.4}}}}
+  - {{name: feed-slow, kind: feed, lang: de, url: "{base}/slow/feed.xml", timeout_seconds: 0.3,
+      fetch: {{min_delay_seconds: 0.4}}}}
   - {{name: pages, kind: pages, lang: de, pages: ["{base}/page.html", "{base}/500/page.html"],
       fetch: {{min_delay_seconds: 0}}}}
   - {{name: inbox, kind: folder, path: {inbox}}}
