@@ -20,23 +20,24 @@ Rus'), 俄罗斯 in 白俄罗斯 (Belarus), 普京 in 普京娜 (Putina) or 拉�
 3. **Chinese given names.** A two-character Chinese name (王毅) directly followed by a single
    character common in given names (王毅军) is a three-character name of someone else.
 
-jieba's dictionary is loaded once per process, lazily, at the first Chinese hit (about a
-second; ``newsflow --help`` and German-only work never import jieba). Its cache file goes to
-``$NEWSFLOW_CACHE_DIR/jieba`` or, by default, ``<temp dir>/newsflow-<uid>/jieba`` (jieba's own
-default is a shared file in the temp dir).
+jieba's dictionary is opened once per process, lazily, at the first Chinese hit (``newsflow
+--help`` and German-only work never open it). It is not loaded: loading it costs 1.5 CPU-s, and
+a hit needs a few dozen of its 500,000 entries. It is an on-disk index built once per machine
+(:mod:`newsflow.names.jieba_index`: a SQLite file, about 3 CPU-s to build), queried fragment
+by fragment: opening it costs milliseconds, the answers are jieba's. The file goes to
+``$NEWSFLOW_CACHE_DIR/jieba`` or, by default, ``<temp dir>/newsflow-<uid>/jieba``
+(:mod:`newsflow.cache`; jieba's own default is a shared file in the temp dir). When that folder
+cannot be written, the dictionary is loaded into memory as before (slower, same results).
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import os
-import tempfile
 import threading
-import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from newsflow.cache import cache_folder
 from newsflow.names.lists import (
     GENERIC_AFFIXES_AFTER,
     GENERIC_AFFIXES_BEFORE,
@@ -48,41 +49,32 @@ from newsflow.names.translit import is_han
 WINDOW = 6  # Han characters either side of a hit that take part in the segmentation
 _OVERLAY_FREQ = 2000  # glossary forms as dictionary words: a common name, not a function word
 _lock = threading.Lock()
-_dictionary: tuple[dict[str, int], float] | None = None
+_dictionary: tuple[Mapping[str, int], float] | None = None
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("NEWSFLOW_CACHE_DIR")
-    if base:
-        return Path(base) / "jieba"
-    uid = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"newsflow-{uid}" / "jieba"
+    """The folder of the dictionary's index (see :mod:`newsflow.cache`)."""
+    return cache_folder("jieba")
 
 
-def dictionary() -> tuple[dict[str, int], float]:
-    """(word -> frequency, log of the total) from jieba's default dictionary, loaded once."""
+def dictionary() -> tuple[Mapping[str, int], float]:
+    """(word -> frequency, log of the total) of jieba's default dictionary, opened once: an
+    on-disk index answering like ``jieba.Tokenizer().FREQ`` (a dict only when the index
+    cannot be built)."""
     global _dictionary
     if _dictionary is None:
         with _lock:
             if _dictionary is None:
-                with warnings.catch_warnings():  # jieba 0.42 has invalid escapes in regexes
-                    warnings.simplefilter("ignore")
-                    import jieba  # lazily: importing and loading costs about a second
+                from newsflow.names.jieba_index import open_dictionary  # lazily: sqlite3
 
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                folder = cache_dir()
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                    tokenizer.tmp_dir = str(folder)
-                except OSError:
-                    pass  # jieba falls back to the temp dir
-                tokenizer.initialize()
-                _dictionary = (tokenizer.FREQ, math.log(tokenizer.total))
+                freq, total = open_dictionary(cache_dir())
+                _dictionary = (freq, math.log(total))
     return _dictionary
 
 
-def _boundaries(run: str, offset: int, overlay: dict[str, int], freq: dict, log_total: float):
+def _boundaries(
+    run: str, offset: int, overlay: dict[str, int], freq: Mapping[str, int], log_total: float
+):
     """Word (start, end) pairs of one Han run by the maximum-probability route."""
     n = len(run)
     dag: list[set[int]] = [set() for _ in range(n)]
