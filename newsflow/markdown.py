@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import re
 
-_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _LINKS = re.compile(r"([\\\[\]])")  # link and image brackets, and the backslash itself
 _CELL = re.compile(r"([\\\[\]|])")  # ... and table pipes
 
 
 def escape_html(text: object) -> str:
     """``&``, ``<``, ``>`` as entities: no markup survives, the text reads the same."""
-    return str(text if text is not None else "").translate(_HTML)
+    # three replaces, & first: C speed (str.translate with a dict looks up every character in
+    # Python, seconds for a 5 MB article)
+    text = str(text if text is not None else "")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def escape_markdown(text: object, inline: bool = False) -> str:

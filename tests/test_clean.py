@@ -336,3 +336,34 @@ def test_xhtml_page_with_xml_declaration():
     )
     article = clean_article(raw(page, "X", True))
     assert article.paragraphs == ["Ein Absatz mit genug Text, damit er als Artikel gilt."]
+
+
+# --- normalize_unicode looks at characters one by one only outside its plain ranges ----------
+
+
+def test_the_plain_ranges_hold_no_character_normalize_unicode_removes():
+    import unicodedata
+
+    from newsflow.clean import _ANY_OTHER, REMOVED_CATEGORIES
+
+    plain = [chr(c) for c in range(0x110000) if not _ANY_OTHER.fullmatch(chr(c))]
+    assert len(plain) > 20_000  # the ranges are there (ASCII, Latin..Hebrew, CJK)
+    assert [ch for ch in plain if ch != "\n" and unicodedata.category(ch) in REMOVED_CATEGORIES] == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.characters() | st.sampled_from(
+    ["\u00ad", "\u200b", "\u200d", "\ufeff", "\u202e", "\x00", "\x85", "\ue000", "\n", "\r\n", "\t",
+     "\u2028", "\u2029", "中", "ä", "e\u0301", "\U000e0041", "\U00100000"])).map("".join))
+def test_normalize_unicode_is_the_per_character_rule(text):
+    """The same result as the rule applied to every character (the former implementation)."""
+    import unicodedata
+
+    from newsflow.clean import normalize_unicode
+
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    expected = expected.replace("\u2028", "\n").replace("\u2029", "\n\n").replace("\t", " ")
+    expected = unicodedata.normalize("NFC", expected)
+    expected = "".join(ch for ch in expected
+                       if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    assert normalize_unicode(text) == expected
