@@ -60,11 +60,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The xdist controller makes the folder of the API its workers share (tests/support/shared_api.py)."""
+    """The xdist controller makes the folder of the API its workers share (tests/support/shared_api.py),
+    and starts the API right away when whole folders run (the suite: most of it needs the API);
+    for single files it is started by the first test that needs it."""
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
         from tests.support import shared_api
 
-        config._newsflow_shared_api = shared_api.make_folder()
+        folder = config._newsflow_shared_api = shared_api.make_folder()
+        if all(Path(arg.split("::")[0]).is_dir() for arg in config.args):
+            shared_api.start_early(folder)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

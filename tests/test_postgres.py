@@ -333,11 +333,13 @@ def test_a_run_stops_on_an_unreachable_database_in_one_line(prefect_harness, tmp
     """The flow fails with the store's NewsflowError, which `newsflow run` prints
     as its one `error:` line."""
     from flows.translate_news import RunParameters, translate_news
+    from tests.reliability.faults import fast_retries
     from tests.support.postgres import free_port
 
     url = f"postgresql://newsflow:s3cret@127.0.0.1:{free_port()}/news?connect_timeout=2"
     cfg = write_config(tmp_path, installed_models_dir, extra=f"database_url: '{url}'\n")
-    state = translate_news(RunParameters(config_path=str(cfg)), return_state=True)
+    with fast_retries("start_run"):  # it retries (twice, 2 s apart) before it fails
+        state = translate_news(RunParameters(config_path=str(cfg)), return_state=True)
     assert state.is_failed()
     error = state.result(raise_on_failure=False)
     assert isinstance(error, NewsflowError), repr(error)
