@@ -151,7 +151,7 @@ def stored_rows(db: Path) -> dict[str, dict]:
     return rows, cache
 
 
-# Both tests on the module's cluster decode with these settings: a worker keeps one
+# The runs on the module's cluster decode with these settings: a worker keeps one
 # engine per model and settings, so with other settings in each test a worker would
 # rightly hold each model twice (see the reason for 4096 below).
 TRANSLATION = "translation: {max_batch_tokens: 4096}\n"
@@ -162,8 +162,8 @@ CLUSTER_KWARGS = {"n_workers": 2, "threads_per_worker": 1, "processes": True}
 
 @pytest.fixture(scope="module")
 def dask_cluster(prefect_harness):
-    """One LocalCluster for the tests below: starting one (2 worker processes, each
-    importing Prefect, CTranslate2 and newsflow) is most of what they cost. As a
+    """The LocalCluster of the flow test below: starting one (2 worker processes, each
+    importing Prefect, CTranslate2 and newsflow) is much of what it costs. As a
     user would start workers, and as the runner starts them: with PREFECT_API_URL in
     their environment."""
     from distributed import LocalCluster
@@ -175,8 +175,15 @@ def dask_cluster(prefect_harness):
 
 
 @pytest.mark.integration
-def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_dir, tmp_path):
+def test_local_cluster_stores_what_threads_store_and_keeps_its_models(dask_cluster, installed_models_dir,
+                                                                       tmp_path):
+    """The samples through the thread runner and through a LocalCluster the runner starts
+    (the module's, patched in): the same rows, cache and summary. Then a second run against
+    the running cluster (task_runner.address) translates everything again, and each worker's
+    engines are the objects it loaded in the first: a model is loaded once per worker and kept.
+    (One test: the cluster's runs are what costs, and the second needs a first.)"""
     import distributed
+    from distributed import Client
     from prefect.settings import PREFECT_API_URL
 
     from flows.runners import task_runner_for
@@ -198,6 +205,11 @@ def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_
 
         def __exit__(self, *exc):
             return False
+
+    def engines():
+        from translators import engine
+
+        return sorted((key[0], id(e)) for key, e in engine._engines.items())
 
     results = {}
     for kind in ("threads", "dask"):
@@ -227,42 +239,26 @@ def test_local_cluster_stores_what_threads_store(dask_cluster, installed_models_
     assert d_summary["by_status"] == t_summary["by_status"]
     assert d_summary["written"] == t_summary["written"] == len(t_rows)
 
-
-@pytest.mark.integration
-def test_dask_workers_load_each_model_once_and_keep_it(dask_cluster, installed_models_dir, tmp_path):
-    """Against a running cluster (task_runner.address): two runs, each
-    translating everything; a worker's engines are the same objects after both."""
-    from distributed import Client
-
-    from flows.runners import task_runner_for
-
-    def engines():
-        from translators import engine
-
-        return sorted((key[0], id(e)) for key, e in engine._engines.items())
-
-    # The German and the Chinese feed (27 articles): both models, work for both
-    # workers; the other samples (English, pages, inbox) would add nothing here.
+    # The German and the Chinese feed (27 articles): both models, work for both workers; the
+    # other samples (English, pages, inbox) would add nothing here.
     samples = REPO / "samples" / "feeds"
     sources = f"""
   - {{name: de-nachrichten, kind: feed, lang: de, url: {samples}/de-nachrichten.xml}}
   - {{name: zh-xinwen, kind: feed, lang: zh, url: {samples}/zh-xinwen.xml}}
 """
     with Client(dask_cluster) as client:
-        seen = []
-        for i in range(2):
-            home = tmp_path / f"run{i}"
-            home.mkdir()
-            cfg = write_config(home, installed_models_dir, sources=sources,
-                               extra=f"task_runner: {{kind: dask, address: '{dask_cluster.scheduler_address}'}}\n"
-                                     + TRANSLATION)
-            summary = run_flow(cfg, task_runner_for(load_settings(cfg)))
-            assert summary["by_status"]["translated"] > 0
-            seen.append(client.run(engines))
-        first, second = seen
-        assert sum(len(v) for v in first.values()) >= 2  # both models were used
-        for worker, engines_after in second.items():
-            # what a worker loaded in the first run is the same object in the second
-            assert set(first.get(worker, [])) <= set(engines_after)
-            models = [path for path, _ in engines_after]
-            assert len(models) == len(set(models)) <= 2  # de->en and zh->en, once each
+        first = client.run(engines)
+        home = tmp_path / "again"
+        home.mkdir()
+        cfg = write_config(home, installed_models_dir, sources=sources,
+                           extra=f"task_runner: {{kind: dask, address: '{dask_cluster.scheduler_address}'}}\n"
+                                 + TRANSLATION)
+        summary = run_flow(cfg, task_runner_for(load_settings(cfg)))
+        assert summary["by_status"]["translated"] > 0
+        second = client.run(engines)
+    assert sum(len(v) for v in first.values()) >= 2  # both models were used
+    for worker, engines_after in second.items():
+        # what a worker loaded in the first run is the same object in the second
+        assert set(first.get(worker, [])) <= set(engines_after)
+        models = [path for path, _ in engines_after]
+        assert len(models) == len(set(models)) <= 2  # de->en and zh->en, once each
