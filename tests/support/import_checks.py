@@ -20,7 +20,8 @@ them all, in an order where no check's imports can hide another's failure:
 
 Every check is caught and reported on its own: ``run_import_checks()`` returns
 ``{check: None (passed) or the failure as text}``, and each test asserts its entry.
-The result is cached per process (per xdist worker).
+The result is cached per process, and shared by the pytest-xdist workers of a run through the
+run's shared folder (tests/support/shared_api.py): one interpreter per run, not per worker.
 """
 
 from __future__ import annotations
@@ -108,16 +109,40 @@ _cache: dict[str, dict[str, str | None]] = {}
 
 
 def run_import_checks(models_dir: Path) -> dict[str, str | None]:
-    """Run the checks once per process; ``models_dir`` holds an installed de->en package."""
+    """Run the checks once per run; ``models_dir`` holds an installed de->en package (any
+    worker's: the outcome does not depend on which copy)."""
     if "result" not in _cache:
-        code = (f"STORE_MODULES = {STORE_MODULES!r}\n"
-                f"NAMES_GLOSSARY = {str(REPO / 'tests' / 'data' / 'names' / 'glossary.yaml')!r}\n"
-                f"MODELS = {str(models_dir)!r}\n" + SCRIPT)
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                              env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=180)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("IMPORT-CHECKS ")]
-        if done.returncode != 0 or not lines:
-            raise AssertionError(f"the import-check interpreter failed ({done.returncode}): "
-                                 f"{done.stderr[-3000:]}")
-        _cache["result"] = json.loads(lines[-1].removeprefix("IMPORT-CHECKS "))
+        _cache["result"] = _shared(lambda: _run(models_dir))
     return _cache["result"]
+
+
+def _shared(compute) -> dict:
+    """``compute()``, or what another worker of this run computed (under a file lock)."""
+    import fcntl
+
+    from tests.support.shared_api import FOLDER_ENV
+
+    folder = os.environ.get(FOLDER_ENV)
+    if not (folder and os.environ.get("PYTEST_XDIST_WORKER")):
+        return compute()
+    stored = Path(folder) / "import-checks.json"
+    with open(Path(folder) / "import-checks.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stored.exists():
+            return json.loads(stored.read_text())
+        result = compute()
+        stored.write_text(json.dumps(result))
+        return result
+
+
+def _run(models_dir: Path) -> dict[str, str | None]:
+    code = (f"STORE_MODULES = {STORE_MODULES!r}\n"
+            f"NAMES_GLOSSARY = {str(REPO / 'tests' / 'data' / 'names' / 'glossary.yaml')!r}\n"
+            f"MODELS = {str(models_dir)!r}\n" + SCRIPT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=180)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("IMPORT-CHECKS ")]
+    if done.returncode != 0 or not lines:
+        raise AssertionError(f"the import-check interpreter failed ({done.returncode}): "
+                             f"{done.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("IMPORT-CHECKS "))
