@@ -384,11 +384,16 @@ OUTCOME = ("status", "reason", "lang", "title_en", "translation", "raw_translati
            "name_findings", "content_hash")
 
 
+GATE_SECONDS = 90
+
+
 class StartGate:
     """A loopback HTTP server for one feed that holds each request until
-    `parties` requests have arrived (at most 15 s, below the fetch timeout):
-    runs that fetch it leave the fetch stage together, so their plan and claim
-    steps really run at the same time."""
+    `parties` requests have arrived (at most 90 s, below the source's fetch timeout
+    in sample_sources): runs that fetch it leave the fetch stage together, so their
+    plan and claim steps really run at the same time. (At 15 s, a run that started
+    slowly on a loaded machine could come after the other had left: a round without
+    overlap, and another round of two runs.)"""
 
     def __init__(self, feed: Path):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -400,7 +405,7 @@ class StartGate:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
                 try:
-                    gate.barrier.wait(timeout=15)
+                    gate.barrier.wait(timeout=GATE_SECONDS)
                 except threading.BrokenBarrierError:
                     pass
                 self.send_response(200)
@@ -431,7 +436,7 @@ def sample_sources(feed_url: str) -> str:
     return f"""
   - {{name: de-nachrichten, kind: feed, lang: de, url: {samples}/feeds/de-nachrichten.xml}}
   - {{name: zh-xinwen, kind: feed, lang: zh, url: {samples}/feeds/zh-xinwen.xml}}
-  - {{name: en-news, kind: feed, lang: en, url: '{feed_url}'}}
+  - {{name: en-news, kind: feed, lang: en, url: '{feed_url}', timeout_seconds: {GATE_SECONDS + 30}}}
   - name: pages
     kind: pages
     pages:
@@ -456,8 +461,8 @@ def test_two_runs_at_once_store_and_translate_each_article_once(
     each round costs two CLI processes (~10 CPU-seconds). More rounds would only
     sample more interleavings of the claim transactions, which
     test_claims_from_many_processes_never_overlap does far more cheaply. A round
-    without overlap (under load one process can reach the gate after its 15 s
-    timeout) is checked all the same, and another round follows."""
+    without overlap (the claim transactions can still fall so that neither run sees
+    the other's) is checked all the same, and another round follows."""
     from prefect.settings import PREFECT_API_URL
 
     from flows.translate_news import RunParameters, translate_news
