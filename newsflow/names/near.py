@@ -150,7 +150,7 @@ def find_near(
 
 # Where a token can start with a capital: A-Z and any other character but the scripts without
 # case (kana, CJK, Hangul; checked in the tests). Looking only there, not at every token of the
-# text (a match object and a lower-case copy each), halved find_near on the translation of the
+# text (a match object and a lower-case copy each), cut find_near on the translation of the
 # corpus's 5 MB article (~0.85 -> ~0.25 CPU-s).
 _MAYBE_UPPER = re.compile(r"[^\x00-@\[-\x7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _WHOLE_TOKEN = re.compile(f"(?<!{TOKEN.pattern[:-1]}){TOKEN.pattern}")  # from its first character
