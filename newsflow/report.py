@@ -183,56 +183,6 @@ def _marked_translation(translation: str, flags: list[dict]) -> list[str]:
     return lines
 
 
-# json.dumps(..., indent=2) never uses the C encoder: the 5 MB corpus article (60,000
-# quality flags) took ~1.2 s of CPU in the pure-Python one. The skeleton (containers holding
-# containers) is indented here; a container of plain values is dumped by the C encoder in one
-# call, its item separator carrying the newline and indent.
-_INDENT = "  "
-_COMPACT = json.JSONEncoder(ensure_ascii=False)
-_FLAT_ENCODERS: dict[int, json.JSONEncoder] = {}
-
-
-def dumps_indented(value) -> str:
-    """Exactly ``json.dumps(value, ensure_ascii=False, indent=2)``, faster on big values."""
-    return _indented(value, 0)
-
-
-def _indented(value, depth: int) -> str:
-    if not isinstance(value, (dict, list, tuple)):
-        return _COMPACT.encode(value)
-    if not value:
-        return "{}" if isinstance(value, dict) else "[]"
-    children = value.values() if isinstance(value, dict) else value
-    if not any(isinstance(c, (dict, list, tuple)) for c in children):
-        return _flat(value, depth)
-    inner = "\n" + _INDENT * (depth + 1)
-    if isinstance(value, dict):
-        body = [_key(k) + ": " + _indented(v, depth + 1) for k, v in value.items()]
-        opener, closer = "{", "}"
-    else:
-        body = [_indented(v, depth + 1) for v in value]
-        opener, closer = "[", "]"
-    return opener + inner + ("," + inner).join(body) + "\n" + _INDENT * depth + closer
-
-
-def _flat(value, depth: int) -> str:
-    """A non-empty container of plain values, indented at ``depth``."""
-    encoder = _FLAT_ENCODERS.get(depth)
-    if encoder is None:
-        encoder = _FLAT_ENCODERS[depth] = json.JSONEncoder(
-            ensure_ascii=False, separators=(",\n" + _INDENT * (depth + 1), ": "))
-    compact = encoder.encode(value)
-    return (compact[0] + "\n" + _INDENT * (depth + 1) + compact[1:-1]
-            + "\n" + _INDENT * depth + compact[-1])
-
-
-def _key(key) -> str:
-    """A dict key as json writes it (numbers, booleans and None become strings)."""
-    if isinstance(key, str):
-        return _COMPACT.encode(key)
-    return _COMPACT.encode({key: 0})[1:-len(": 0}")]
-
-
 def write_article_files(output_dir: Path, rows: list[StoredArticle]) -> int:
     """Write <output>/articles/<source>/<id>.json and .md for each row (and clear the temp
     files killed writers left in those folders)."""
@@ -241,7 +191,7 @@ def write_article_files(output_dir: Path, rows: list[StoredArticle]) -> int:
             remove_stale_temp_files(folder)
         for row in rows:
             write_atomic(article_path(output_dir, row.id, ".json"),
-                         dumps_indented(article_json(row)) + "\n")
+                         json.dumps(article_json(row), ensure_ascii=False, indent=2) + "\n")
             write_atomic(article_path(output_dir, row.id, ".md"), article_markdown(row))
     except OSError as exc:
         raise NewsflowError(f"{output_dir}: cannot write article files: {exc}") from None
@@ -522,7 +472,7 @@ def write_report(output_dir: Path, report: RunReport) -> Path:
     safe = report.run_id.replace(":", "-")
     try:
         remove_stale_temp_files(reports)
-        write_atomic(reports / f"{safe}.json", dumps_indented(report.to_dict()) + "\n")
+        write_atomic(reports / f"{safe}.json", json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
         write_atomic(reports / f"{safe}.md", md)
         write_atomic(reports / "latest.md", md)
     except OSError as exc:

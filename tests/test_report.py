@@ -3,15 +3,11 @@ import os
 import threading
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from newsflow.article import StoredArticle
 from newsflow.report import (
-    article_json,
     article_path,
     build_report,
-    dumps_indented,
     report_markdown,
     write_article_files,
     write_atomic,
@@ -115,39 +111,3 @@ def test_write_report(tmp_path):
     path = write_report(tmp_path, report)
     assert path.exists() and (tmp_path / "reports" / "latest.md").read_text() == path.read_text()
     assert json.loads(path.with_suffix(".json").read_text())["state"] == "completed"
-
-
-# dumps_indented replaces json.dumps(..., ensure_ascii=False, indent=2) for the article and
-# report files (the pure-Python indenting encoder cost ~1.2 s on the 5 MB corpus article):
-# the files must stay byte for byte what json.dumps wrote.
-def _reference_dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2)
-
-
-def test_dumps_indented_is_json_dumps_on_real_files():
-    articles = rows()
-    articles[0].quality_flags = [{"paragraph": 1, "sentence": i, "kind": "wrong-language",
-                                  "detail": f"model score -{i}.5 “zitat” \u2028 \\ \"x\""}
-                                 for i in range(50)]
-    for row in articles:
-        assert dumps_indented(article_json(row)) == _reference_dumps(article_json(row))
-    report = build_report("run:1", "t0", "t1", articles, 0, 4,
-                          [{"source": "x", "error": "timed out"}], {"translate": 1.25})
-    assert dumps_indented(report.to_dict()) == _reference_dumps(report.to_dict())
-
-
-_LEAVES = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-           | st.text(max_size=12))
-_KEYS = st.text(max_size=6) | st.integers() | st.booleans() | st.none() | st.floats()
-_JSON_LIKE = st.recursive(
-    _LEAVES,
-    lambda inner: (st.lists(inner, max_size=4) | st.tuples(inner, inner)
-                   | st.dictionaries(_KEYS, inner, max_size=4)),
-    max_leaves=25,
-)
-
-
-@settings(max_examples=100, deadline=None)
-@given(_JSON_LIKE)
-def test_dumps_indented_is_json_dumps(value):
-    assert dumps_indented(value) == _reference_dumps(value)
