@@ -3,8 +3,11 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from newsflow.names import Finding, NameReport, check_names, load_glossary, parse_glossary
+from newsflow.names import Finding, NameReport, check_names, load_glossary, near, parse_glossary
+from newsflow.names.translit import fold
 
 DATA = Path(__file__).parent / "data" / "names"
 
@@ -255,3 +258,63 @@ def test_report_json_has_exactly_the_contract_keys(glossary):
 def test_any_lang_string_is_accepted_by_the_api(glossary, lang):
     report = check_names(glossary, lang, "Lawrow 拉夫罗夫", "Lawrow")
     assert report.corrected == "Lavrov"
+
+
+# --- the windows find_near looks at (only where a capital can start a token) ---------------
+
+
+def _old_windows(text, folded):
+    """find_near's loop before: every token of the text, then the capital check."""
+    tokens = list(near.TOKEN.finditer(folded))
+    lowered = [t.group().lower() for t in tokens]
+    out = []
+    for i, first in enumerate(tokens):
+        if not text[first.start()].isupper():
+            continue
+        for size in (1, 2, 3):
+            last_index = i + size - 1
+            if last_index >= len(tokens):
+                break
+            if size > 1:
+                previous, last = tokens[last_index - 1], tokens[last_index]
+                gap = folded[previous.end() : last.start()]
+                if not gap or gap.strip() or not text[last.start()].isupper():
+                    break
+            out.append((first.start(), tokens[last_index].end(), size,
+                        " ".join(lowered[i : last_index + 1])))
+    return out
+
+
+def test_no_capital_where_find_near_does_not_look():
+    skipped = [chr(c) for c in range(0x80)] + [chr(c) for lo, hi in (
+        (0x3040, 0x30FF), (0x3400, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF))
+        for c in range(lo, hi + 1)]
+    assert not [ch for ch in skipped if ch.isupper() and not near._MAYBE_UPPER.match(ch)]
+
+
+def test_windows_as_before_on_real_text():
+    text = ("Lavrov, Zelensky, Peskov and Merz met in Moscow and Berlin. Lawyers, Lavish Plans, "
+            "Peskier Moves, Merry Men, Mosaic Art, Berliner Luft,  Merlins\u00a0and Selena. "
+            "Sergej  Wiktorowitsch Lawrow-Schmidt traf Wang Yi in Tunxi (Huangshan) "
+            "und 王毅 ÖSTERREICH Île-de-France’s Ｆull ǅemal İstanbul Ⅻ Xi\tJinping\nLi Qiang")
+    for folded in (fold(text), text, near.TOKEN.sub(lambda m: m.group().lower(), text)):
+        assert list(near.capitalised_windows(text, folded)) == _old_windows(text, folded)
+
+
+_chars = st.sampled_from(list("aAbBzZ ßÄäéÉ'’-.,0_") + ["\u00a0", "\t", "\n", "\u2028", "王",
+                          "の", "한", "Ⅻ", "ǅ", "İ", "Ｆ", "ﬁ", "\u0301", "𝐀"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.lists(_chars, max_size=40).map("".join), other=st.lists(_chars, max_size=40),
+       how=st.sampled_from(["fold", "same", "other"]))
+@example(text="Ab Cd Ef Gh", other=[], how="same")
+def test_windows_as_before(text, other, how):
+    # folded is fold(text) in the pipeline, masked and made gapless: any text of that length
+    if how == "fold":
+        folded = fold(text)
+    elif how == "same":
+        folded = text
+    else:
+        folded = "".join((other + list(text))[: len(text)])
+    assert list(near.capitalised_windows(text, folded)) == _old_windows(text, folded)

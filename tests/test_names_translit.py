@@ -1,7 +1,10 @@
 """Folding, Pinyin name forms, similarity and German->English rules."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from newsflow.names import translit
 from newsflow.names.translit import (
     fold,
     format_chinese_name,
@@ -115,3 +118,31 @@ def test_unsafe_rules_come_with_notes():
     assert any("ё" in n for n in german_to_english("Gorbatschow")[1])
     assert any("ж (zh)" in n for n in german_to_english("Prigoschin")[1])
     assert german_to_english("Lawrow")[1] == []
+
+
+# --- long texts fold in the runs that can change (same result as translating every char) ---
+
+
+def _old_fold(text):
+    return text.translate(translit._ASCII_TABLE if text.isascii() else translit._fold_table)
+
+
+def test_fold_leaves_the_skipped_ascii_as_it_is():
+    skipped = [chr(c) for c in range(0x80) if not translit._MAY_CHANGE.match(chr(c))]
+    assert len(skipped) == 128 - 10  # all but \t-\r, \x1c-\x1f and `
+    assert all(translit._fold_char(ch) == ch for ch in skipped)
+
+
+def test_long_fold_as_before_on_real_text():
+    text = ("Die Bundesregierung kündigte am Montag neue Regeln für den Wohnungsbau an.\n\n"
+            "國務院宣布了新的住房政策。 Zelenskýj\u00a0said ‘Xi’an’ `x`\x1c\t Ｌａｆｕ ﬁ e\u0301 ") * 30
+    assert len(text) >= translit._LONG_TEXT
+    assert fold(text) == _old_fold(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=40), st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
+def test_long_fold_as_before(text, ascii_text):
+    long_text = (text + ascii_text) * (translit._LONG_TEXT // max(1, len(text + ascii_text)) + 1)
+    assert fold(long_text) == _old_fold(long_text)
+    assert fold(text) == _old_fold(text)

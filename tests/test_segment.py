@@ -6,6 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests.reliability.harness import german_sentences
+from translators import segment
 from translators.segment import segment_paragraphs, split_long, split_sentences
 
 
@@ -229,3 +231,77 @@ def test_split_long_loses_nothing(text, limit):
     pieces = split_long(text, len, limit)
     assert "".join(pieces) == text
     assert all(len(p) <= limit for p in pieces)
+
+
+# --- The boundary test reads a window, not the whole prefix (same answers) -------------
+
+
+def _old_is_latin_boundary(text, match, lang):
+    """The implementation before the window: split the whole prefix and rest each time."""
+    after = match.end()
+    if after >= len(text):
+        return False
+    nxt = text[after]
+    if not (nxt.isupper() or nxt.isdigit() or nxt in segment._OPENERS):
+        return False
+    terminal = match.group().rstrip().rstrip(segment._CLOSERS)
+    if terminal != ".":
+        return True
+    words = text[: match.start()].split()
+    if not words:
+        return True
+    word = words[-1].lstrip(segment._OPENERS)
+    if not word:
+        return True
+    if word in segment._ABBREVIATIONS:
+        return False
+    if len(word) == 1 and word.isalpha():
+        return False
+    if segment._DOTTED.match(word):
+        return False
+    if word.isdigit() and len(word) <= 3 and lang != "en":
+        next_word = text[after:].split(maxsplit=1)[0].strip(segment._OPENERS + ".,;:").lower()
+        previous = words[-2].lower() if len(words) > 1 else ""
+        if next_word in segment._MONTHS or previous in segment._ORDINAL_LEAD:
+            return False
+        if re.match(r"\d{1,4}\.", text[after:]):
+            return False
+    return True
+
+
+def _assert_same_boundaries(text, lang):
+    for match in segment._LATIN_BOUNDARY.finditer(text):
+        assert segment._is_latin_boundary(text, match, lang) == _old_is_latin_boundary(
+            text, match, lang), (text, match)
+
+
+def test_boundaries_as_before_on_corpus_text():
+    import random
+
+    rng = random.Random(6)
+    paragraph = " ".join(german_sentences(rng, 300))  # as the corpus's 5 MB article
+    for lang in ("de", "en"):
+        _assert_same_boundaries(paragraph, lang)
+        _assert_same_boundaries("Am 3. Oktober 2025. Dr. Meier und J. R. R. Tolkien, u.a. "
+                                "12. 3. 2026. Im Jahr 2025. Die " + "x" * 300 + " 7. März", lang)
+
+
+# long words (over the 64-character window) and every kind of whitespace str.split knows
+_boundary_pieces = st.sampled_from(
+    ["am ", "im ", "der ", "3", "12", "2025", ". ", "... ", "! ", "Oktober", "März ", "Dr",
+     "z.B", "J", "„", "“", "(", ")", "Die ", "die ", "x" * 70, "Y" * 130, " ", "\n", "\u2028",
+     "\x1c", "\xa0", "\u3000", "\t", "7.", "ab", ". „Wir"]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.lists(_boundary_pieces, max_size=60).map("".join),
+       lang=st.sampled_from(["de", "en"]), window=st.sampled_from([1, 2, 3, 5, 8, 64]))
+@example(text="Xam 3. Die", lang="de", window=1)  # the word before cut to "am"
+@example(text="Xx 3. Oktoberfest.", lang="de", window=3)  # the word after cut to "Okt"
+def test_boundaries_as_before(text, lang, window):
+    saved, segment._WINDOW = segment._WINDOW, window  # small windows: words cut at its edge
+    try:
+        _assert_same_boundaries(text, lang)
+    finally:
+        segment._WINDOW = saved

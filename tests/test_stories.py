@@ -13,10 +13,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from newsflow import stories
+from newsflow import stories, story_text
 from newsflow.article import stable_id
 from newsflow.store import Store
 from newsflow.story_cluster import Clusterer
@@ -392,3 +393,84 @@ def test_sentence_start_window_agrees_with_the_prefix_regex(prefix, gap):
     text = prefix + gap + "Name"
     pos = len(prefix + gap)
     assert _starts_sentence(text, pos) == bool(_OLD_SENTENCE_START.search(text[:pos]))
+
+
+# --- content words and capitalised names: cached per token / run, the same lists ---------
+
+
+def _old_content_words(text):
+    """content_words before the per-token cache."""
+    from wordfreq import tokenize
+
+    out = []
+    for w in tokenize(text, "en"):
+        w = story_text.stem(w.strip("'’-."))
+        if w[:1].isdigit():
+            if len(w) >= 2:
+                out.append(w)
+        elif (len(w) >= 3 and w not in story_text.NEWS_STOP
+              and story_text.rarity(w) > story_text.RARITY_CEILING - story_text.COMMON_ZIPF):
+            out.append(w)
+    return out
+
+
+def _old_names(title, body, forms):
+    """_names before the per-run caches."""
+    t = story_text
+    mid, runs = set(), []
+    for part, is_title in ((title, True), (body, False)):
+        for m in t._CAP_RUN.finditer(part):
+            words = [t._POSSESSIVE.sub("", w).strip("'’-") for w in m.group().split()]
+            initial = is_title or t._starts_sentence(part, m.start())
+            if not is_title:
+                mid.update(w.lower() for w in words[1 if initial else 0 :])
+            runs.append((words, initial, is_title))
+    out = []
+    for words, initial, is_title in runs:
+        i = 0
+        while i < len(words):
+            for j in range(len(words), i, -1):
+                gid = forms.get(" ".join(words[i:j]).lower())
+                if gid:
+                    out.append(("@" + gid, is_title))
+                    i = j
+                    break
+            else:
+                w = words[i].lower()
+                first = is_title or (initial and i == 0)
+                if (len(w) >= 2 and w not in t.CAP_STOP and w not in t.NEWS_STOP
+                        and t.rarity(w) > t.RARITY_CEILING - t.COMMON_ZIPF
+                        and (not first or w in mid)):
+                    out.append((w, is_title))
+                i += 1
+    return out
+
+
+_FORMS = {"emmanuel macron": "macron", "macron": "macron", "xi jinping": "xi_jinping",
+          "xi": "xi_jinping", "new york": "new_york", "great hall": "great_hall"}
+
+
+def test_words_and_names_as_before_on_real_articles():
+    for line in (REPO / "tests" / "data" / "stories" / "long.jsonl").read_text().splitlines()[:40]:
+        rec = json.loads(line)
+        for text in (rec["title"], rec["text"]):
+            assert story_text.content_words(text) == _old_content_words(text)
+        assert story_text._names(rec["title"], rec["text"], _FORMS) == _old_names(
+            rec["title"], rec["text"], _FORMS)
+
+
+_story_pieces = st.sampled_from(
+    ["Macron", "Emmanuel", "Xi", "Jinping", "New", "York", "Luding", "Officials", "President",
+     "Sunday", "Lavrov's", "Lavrov’s", "'Tunxi'", "-Great", "Hall", "the", "said", "reached",
+     "rescuers", "villages", "3", "2026", "12th", "e.g.", "U.S.", " ", "  ", ". ", "! ", "\n",
+     "\n\n", ", ", "\"", "“", "(", ") ", "—", ": "]
+)
+_story_texts = st.lists(_story_pieces, max_size=40).map("".join)
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(title=_story_texts, body=_story_texts)
+@example(title="Luding Luding", body="Luding said. Luding Luding. Officials in Luding said so.")
+def test_words_and_names_as_before(title, body):
+    assert story_text.content_words(body) == _old_content_words(body)
+    assert story_text._names(title, body, _FORMS) == _old_names(title, body, _FORMS)
