@@ -41,7 +41,6 @@ def statuses(tmp_path):
 
 def test_run_offline_then_install_then_rerun(tmp_path, tiny_package_files, prefect_harness):
     from prefect.settings import PREFECT_API_URL
-
     from typer.testing import CliRunner
 
     from newsflow.cli import app
