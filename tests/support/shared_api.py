@@ -47,19 +47,36 @@ def make_folder() -> Path:
 
 
 def stop(folder: Path) -> None:
-    """The controller's side, at the end of the run: stop the server if a worker started it."""
+    """The controller's side, at the end of the run: stop the server (started by the controller
+    itself or by a worker)."""
     pid_file = folder / "pid"
     if pid_file.exists():
         pid = int(pid_file.read_text())
         try:
             os.killpg(pid, signal.SIGTERM)
             for _ in range(100):
-                os.kill(pid, 0)
+                if _exited(pid):
+                    break
                 time.sleep(0.05)
-            os.killpg(pid, signal.SIGKILL)
+            else:
+                os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exited(pid: int) -> bool:
+    """Gone, or (when the controller started it: start_early) exited and now reaped; a zombie
+    still answers ``kill(pid, 0)``, which made every run wait the whole 5 s here."""
+    try:
+        reaped, _status = os.waitpid(pid, os.WNOHANG)
+        return reaped == pid
+    except ChildProcessError:  # not our child: a worker started it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
 
 
 def start_early(folder: Path) -> None:
