@@ -21,6 +21,7 @@ weighs an article exactly as one big run does):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -75,28 +76,19 @@ def stem(word: str) -> str:
     return word
 
 
-# Per token, not per occurrence: stemming and the rarity test of every token took ~1.3 CPU-s
-# on the corpus's 5 MB article, whose tokens are a few hundred distinct words.
-_CONTENT: dict[str, str] = {}
-_CONTENT_LIMIT = 200_000
+# Per distinct token or run, not per occurrence (the caches below): stemming and the rarity
+# test of every token took ~1.3 CPU-s on the corpus's 5 MB article, whose tokens are a few
+# hundred distinct words.
+_CACHE_SIZE = 200_000
 
 
 def content_words(text: str) -> list[str]:
     from wordfreq import tokenize
 
-    cache = _CONTENT
-    out = []
-    for token in tokenize(text, "en"):
-        word = cache.get(token)
-        if word is None:
-            word = _content_word(token)
-            if len(cache) < _CONTENT_LIMIT:
-                cache[token] = word
-        if word:
-            out.append(word)
-    return out
+    return [word for word in map(_content_word, tokenize(text, "en")) if word]
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _content_word(token: str) -> str:
     """The stemmed token if it is a content word, else ''."""
     w = stem(token.strip("'’-."))
@@ -120,8 +112,6 @@ def capitalised_names(title: str, body: str, forms: dict[str, str]) -> list[str]
 # Names repeat: the words of each distinct run are made once (kept across articles), and the
 # names of each distinct (run, sentence start?, title?) once per article (they depend on the
 # article's mid-sentence words). Per run occurrence this took ~0.8 CPU-s on the 5 MB article.
-_RUN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
 
 def _names(title: str, body: str, forms: dict[str, str]) -> list[tuple[str, bool]]:
     """(name, from the title?) pairs, in order (see :func:`capitalised_names`)."""
@@ -144,15 +134,11 @@ def _names(title: str, body: str, forms: dict[str, str]) -> list[tuple[str, bool
     return out
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _run_words(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The words of a capitalised run without possessives and edge quotes, and lower-cased."""
-    found = _RUN_WORDS.get(run)
-    if found is None:
-        words = tuple(_POSSESSIVE.sub("", w).strip("'’-") for w in run.split())
-        found = (words, tuple(w.lower() for w in words))
-        if len(_RUN_WORDS) < _CONTENT_LIMIT:
-            _RUN_WORDS[run] = found
-    return found
+    words = tuple(_POSSESSIVE.sub("", w).strip("'’-") for w in run.split())
+    return words, tuple(w.lower() for w in words)
 
 
 def _run_names(words: tuple[str, ...], initial: bool, is_title: bool, forms: dict[str, str],
