@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 import threading
 import unicodedata
@@ -291,17 +292,30 @@ def _langdetect(text: str) -> dict[str, float]:
 def _word_loglik(word: str) -> tuple[float, ...] | None:
     """Mean log-probability of the word's n-grams under each langdetect profile (``langlist``
     order), with langdetect's smoothing; None when no n-gram is known."""
-    factory = _get_factory()
-    detector = factory.create()
+    detector = _ngram_detector()
+    detector.text = ""
     detector.append(f" {word} ")
     grams = detector._extract_ngrams()  # langdetect 1.0.9 is pinned: its own n-gram rules
     if not grams:
         return None
     smoothing = detector.alpha / detector.BASE_FREQ
-    totals = [0.0] * len(factory.langlist)
+    totals = [0.0] * len(detector.langlist)
     for gram in grams:  # the same sums, in the same order, as one log per gram and language
-        totals = [t + g for t, g in zip(totals, _gram_logs(gram, smoothing), strict=True)]
+        totals = list(map(operator.add, totals, _gram_logs(gram, smoothing)))
     return tuple(total / len(grams) for total in totals)
+
+
+_ngram_detectors = threading.local()
+
+
+def _ngram_detector():
+    """This thread's langdetect Detector for cutting words into n-grams, made once and reused:
+    making one seeds a ``random.Random`` from the OS, which was half the cost of a new word.
+    Only its text is used (no sampling), so reusing it changes nothing."""
+    detector = getattr(_ngram_detectors, "detector", None)
+    if detector is None:
+        detector = _ngram_detectors.detector = _get_factory().create()
+    return detector
 
 
 @functools.lru_cache(maxsize=65536)

@@ -17,7 +17,7 @@ import socket
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from newsflow.article import StoredArticle
@@ -237,7 +237,11 @@ class RunReport:
         return "completed"
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "state": self.state}
+        """The fields (and ``state``) for JSON. Shallow: the lists and dicts are the report's own,
+        not copies (``asdict`` deep-copied every entry, most of the cost of a big report)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["state"] = self.state
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> RunReport:
@@ -247,14 +251,15 @@ class RunReport:
     def capped(self, limit: int = 50) -> RunReport:
         """A copy whose lists hold at most ``limit`` entries (``omitted`` counts the rest):
         what goes to Prefect, whose events must not grow with the backlog."""
-        out = RunReport.from_dict(asdict(self))
-        out.omitted = dict(self.omitted)
+        omitted = dict(self.omitted)
+        lists = {}
         for name in CAPPED_LISTS:
             items = getattr(self, name)
+            lists[name] = list(items[:limit])
             if len(items) > limit:
-                setattr(out, name, list(items[:limit]))
-                out.omitted[name] = self.omitted.get(name, 0) + len(items) - limit
-        return out
+                omitted[name] = omitted.get(name, 0) + len(items) - limit
+        # new lists, the same entries: a copy of the whole backlog's entries would be thrown away
+        return replace(self, omitted=omitted, **lists)
 
 
 CAPPED_LISTS = ("pending", "failed", "source_errors", "name_problems", "name_candidates", "warnings",
