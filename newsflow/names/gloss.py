@@ -10,6 +10,7 @@ Pinyin lookup's business).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from newsflow.names.lists import PLACE_GLOSSES
@@ -22,15 +23,33 @@ _ADMIN_SUFFIX = "市省区县"
 _WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
 
 
+# Patterns are compiled on first use, by whichever thread checks first.
+_COMPILE_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True)
 class GlossPattern:
     entity: str
-    regex: re.Pattern
+    source: str  # the regex, compiled on first use: see :attr:`regex`
     pinyin_slots: tuple[frozenset[str], ...]  # per slot: the readings that are NOT literal
     target: str
 
+    @property
+    def regex(self) -> re.Pattern:
+        """The compiled pattern. Only the names a source mentions are ever looked for, and
+        compiling one costs ~7 ms (its CJK boundary classes): a process compiles the few it
+        needs, not the glossary's ~25. Kept in the instance's __dict__ (not a field, so
+        equality and the repr stay those of the source)."""
+        compiled = self.__dict__.get("_regex")
+        if compiled is None:
+            with _COMPILE_LOCK:
+                compiled = self.__dict__.get("_regex")
+                if compiled is None:
+                    compiled = self.__dict__["_regex"] = re.compile(self.source)
+        return compiled
 
-def _compile(entity: str, slots: list[tuple[set[str], tuple[str, ...]]], target: str):
+
+def _pattern(entity: str, slots: list[tuple[set[str], tuple[str, ...]]], target: str):
     if not any(glosses for _pinyin, glosses in slots):
         return None
     pieces = []
@@ -43,9 +62,9 @@ def _compile(entity: str, slots: list[tuple[set[str], tuple[str, ...]]], target:
         pieces.append(f"(?P<s{number}>{'|'.join(alternatives)})")
     # Case is ignored in the name only (a scoped flag): the boundary class holds caseless
     # scripts, and under a global IGNORECASE re folds its large ranges, which made each
-    # pattern 4x as slow to compile (the glossary compiles them in every process).
+    # pattern 4x as slow to compile (every process that checks a Chinese name compiles it).
     source = f"(?<!{_WORD})(?i:" + SYLLABLE_SEP.join(pieces) + f")(?!{_WORD})"
-    return GlossPattern(entity, re.compile(source), tuple(frozenset(p) for p, _g in slots), target)
+    return GlossPattern(entity, source, tuple(frozenset(p) for p, _g in slots), target)
 
 
 def person_gloss(entity: str, han: str, target: str) -> GlossPattern | None:
@@ -59,7 +78,7 @@ def person_gloss(entity: str, han: str, target: str) -> GlossPattern | None:
     slots.append((surname_pinyin, GLOSSES.get(surname, ()) if len(surname) == 1 else ()))
     for ch, reading in zip(given, given_readings, strict=True):
         slots.append(({reading}, GLOSSES.get(ch, ())))
-    return _compile(entity, slots, target)
+    return _pattern(entity, slots, target)
 
 
 def place_gloss(entity: str, han: str, target: str) -> GlossPattern | None:
@@ -75,7 +94,7 @@ def place_gloss(entity: str, han: str, target: str) -> GlossPattern | None:
         ({reading}, tuple(dict.fromkeys(PLACE_GLOSSES.get(ch, ()) + GLOSSES.get(ch, ()))))
         for ch, reading in zip(han, readings, strict=True)
     ]
-    return _compile(entity, slots, target)
+    return _pattern(entity, slots, target)
 
 
 def literal(pattern: GlossPattern, match: re.Match) -> bool:

@@ -8,6 +8,7 @@ Latin name is a boundary; on the English side a name is a whole token (``LEFT_EN
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -28,6 +29,10 @@ _DOT_TOKEN = r"[\u00b7\s]?"
 _HYPHEN_TOKEN = r"[\-\s]?"
 SYLLABLE_SEP = r"(?:\s+|[\-'\u00b7])?"
 SHORT_FORM = 3  # forms this short (letters) only match with their own case or in capitals
+# Lookups are compiled on first use, and a glossary is shared by the threads that check
+# articles: one lock for all of them (compiling is rare, and a lock per object would make the
+# glossary unpicklable).
+_COMPILE_LOCK = threading.Lock()
 
 
 def _form_tokens(form: str) -> list[str]:
@@ -93,7 +98,11 @@ def trie_regex(token_lists: Iterable[list[str]]) -> str:
 
 
 class Lookup:
-    """One compiled regex over many forms plus key -> meanings."""
+    """One regex per case rule over many forms plus key -> meanings.
+
+    The regexes are compiled on first use (:attr:`regexes`): a process that checks German
+    only never needs the Chinese source forms, and one that finds no candidate never asks
+    for the fixed expressions."""
 
     def __init__(self, bounded: bool, key=name_key, english: bool = False):
         self._bounded = bounded
@@ -102,7 +111,8 @@ class Lookup:
         self._folded: dict[str, list[str]] = {}  # case-insensitive: folded lower -> tokens
         self._exact: dict[str, list[str]] = {}  # short forms: as written and in capitals
         self.meanings: dict[str, list] = defaultdict(list)
-        self.regexes: list[re.Pattern] = []
+        self._suffix: str | None = None  # set by compile()
+        self._regexes: list[re.Pattern] | None = None
 
     def add(
         self, form: str, meaning, tokens: list[str] | None = None, german: bool = False
@@ -126,18 +136,41 @@ class Lookup:
             self._folded[folded.lower()] = _form_tokens(folded.lower())
 
     def compile(self, genitive: bool = False, german: bool = False) -> None:
-        suffix = "(?P<gen>e?s)?" if german else "(?P<gen>s)?" if genitive else ""
-        for forms, flags in ((self._folded, re.IGNORECASE), (self._exact, 0)):
+        """No more forms: fix the genitive suffix. The regexes are built on first use."""
+        self._suffix = "(?P<gen>e?s)?" if german else "(?P<gen>s)?" if genitive else ""
+        self._regexes = None
+
+    @property
+    def regexes(self) -> list[re.Pattern]:
+        regexes = self._regexes
+        if regexes is None:
+            with _COMPILE_LOCK:
+                if self._regexes is None:
+                    self._regexes = self._build()
+                regexes = self._regexes
+        return regexes
+
+    def _build(self) -> list[re.Pattern]:
+        if self._suffix is None:
+            raise RuntimeError("Lookup.compile() was not called")
+        regexes = []
+        for forms, case in ((self._folded, "(?i:"), (self._exact, "(?:")):
             if not forms:
                 continue
-            body = trie_regex(forms.values())
+            # Case is ignored in the name and its suffix only (a scoped flag). The boundaries
+            # are the same under either flag (their classes hold no cased range: checked for
+            # every code point in tests/test_glossary_load.py), but under a global IGNORECASE
+            # re folds their large CJK ranges one character at a time: 2-3x as slow to
+            # compile, in every process that loads the glossary.
+            name = f"(?P<name>{trie_regex(forms.values())})"
             if self._bounded and self._english:
-                source = f"{LEFT_EN}(?P<name>{body}){suffix}{RIGHT_EN}"
+                source = f"{LEFT_EN}{case}{name}{self._suffix}){RIGHT_EN}"
             elif self._bounded:
-                source = f"{LEFT}(?P<name>{body}){suffix}{RIGHT}"
+                source = f"{LEFT}{case}{name}{self._suffix}){RIGHT}"
             else:
-                source = f"(?P<name>{body})"
-            self.regexes.append(re.compile(source, flags))
+                source = f"{case}{name})"
+            regexes.append(re.compile(source))
+        return regexes
 
     def match_within(self, folded_text: str, start: int, end: int) -> tuple[int, list] | None:
         """The longest match starting at start and ending by end: (end, meanings)."""
