@@ -142,8 +142,11 @@ class Lookup:
 
     @property
     def regexes(self) -> list[re.Pattern]:
+        """The compiled regexes: built by the first thread that asks, once."""
         regexes = self._regexes
         if regexes is None:
+            if self._suffix is None:
+                return []  # compile() not called yet: no forms to find
             with _COMPILE_LOCK:
                 if self._regexes is None:
                     self._regexes = self._build()
@@ -151,8 +154,6 @@ class Lookup:
         return regexes
 
     def _build(self) -> list[re.Pattern]:
-        if self._suffix is None:
-            raise RuntimeError("Lookup.compile() was not called")
         regexes = []
         for forms, case in ((self._folded, "(?i:"), (self._exact, "(?:")):
             if not forms:
