@@ -54,10 +54,11 @@ def _pattern(entity: str, slots: list[tuple[set[str], tuple[str, ...]]], target:
         return None
     pieces = []
     for number, (pinyin, glosses) in enumerate(slots):
+        # longest first, then alphabetical: the same pattern in every process (a set's order
+        # follows the hash seed)
         alternatives = sorted(
             {re.escape(p) for p in pinyin} | {re.escape(g).replace(r"\ ", r"\s+") for g in glosses},
-            key=len,
-            reverse=True,
+            key=lambda alternative: (-len(alternative), alternative),
         )
         pieces.append(f"(?P<s{number}>{'|'.join(alternatives)})")
     # Case is ignored in the name only (a scoped flag): the boundary class holds caseless
