@@ -99,6 +99,13 @@ def _start(folder: Path) -> str:
         "PREFECT_UI_ENABLED": "0",
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
+        # The services that turn events into task-run rows and store the events: what the UI
+        # shows of a run. No test reads task runs or events from this API (the UI tests start a
+        # real `prefect server`, tests/support/prefect_server.py, which keeps both); flow runs,
+        # their states, artifacts, deployments and work pools are written by the API itself.
+        # They were ~1/4 of this server's CPU over a suite run.
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
         "PREFECT_HOME": str(folder / "home"),
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{folder / 'prefect.db'}",
     }
