@@ -169,6 +169,9 @@ class Site:
 class _Handler(BaseHTTPRequestHandler):
     site: Site
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: the headers and the body go out in two writes; with Nagle the body waits
+    # for the client's delayed ACK of the headers (40 ms on Linux), on every request
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -284,7 +287,8 @@ class NewsSite:
         handler = type("Handler", (_Handler,), {"site": self.site})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        # polled every 0.01 s: shutdown() waits for the next poll, once per test
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
         self.thread.start()
         self.site.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         return self.site
