@@ -47,8 +47,10 @@ def test_no_host_sees_more_than_the_configured_concurrency(site):
 
 def test_concurrency_holds_across_sources_on_one_host(site):
     """Two feeds of the same site read at once (as the flow does): the limit is per host."""
-    site.page_delay = 0.1
-    fetch_options = {"min_delay_seconds": 0, "timeout_seconds": 0.5, "per_host_concurrency": 2,
+    # pages of 0.05 s make the two sources' requests overlap; 0.3 s: the feed's slow page
+    # (0.6 s, Site.slow_seconds) times out and keeps its slot while the others go on
+    site.page_delay = 0.05
+    fetch_options = {"min_delay_seconds": 0, "timeout_seconds": 0.3, "per_host_concurrency": 2,
                      "max_bytes": 200_000}
     sources = [
         SourceConfig(name="rss", kind="feed", url=f"{site.base}/feed.rss", fetch=fetch_options),
