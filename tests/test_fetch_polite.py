@@ -32,16 +32,18 @@ def config(**options) -> FetchConfig:
 
 
 def test_no_host_sees_more_than_the_configured_concurrency(site):
-    site.page_delay = 0.15
+    # 6 pages of 0.1 s each, all asked for at once: without the limit the host would serve
+    # all 6 together; with it, 3 rounds of 2 (0.3 s)
+    site.page_delay = 0.1
     cfg = config(per_host_concurrency=2)
-    urls = [f"{site.base}/slowpage/{i}" for i in range(12)]
+    urls = [f"{site.base}/slowpage/{i}" for i in range(6)]
     threads = [threading.Thread(target=fetch.get, args=(url, cfg)) for url in urls]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     assert site.count("/robots.txt") == 1  # once per host, however many threads ask
-    assert len(site.requests) == 13
+    assert len(site.requests) == 7
     assert site.max_active == 2  # used, and never exceeded
 
 
@@ -72,43 +74,48 @@ def test_concurrency_holds_across_sources_on_one_host(site):
 def test_a_timed_out_request_keeps_its_slot(site):
     """The server is still busy with a request we gave up on: the host must not see one
     request more than the limit while it is."""
-    site.slow_seconds = 0.7  # past the 0.4 s timeout, over well before the slot is free (1.2 s)
-    site.page_delay = 0.3
-    cfg = config(per_host_concurrency=1, timeout_seconds=0.4)
-    with pytest.raises(TransientSourceError, match="timed out after 0.4 s"):
+    # 0.5 s: past the 0.25 s timeout, and over 0.25 s before the slot is free (0.75 s)
+    site.slow_seconds = 0.5
+    cfg = config(per_host_concurrency=1, timeout_seconds=0.25)
+    with pytest.raises(TransientSourceError, match="timed out after 0.25 s"):
         fetch.get(f"{site.base}/langsam.html", cfg)
-    fetch.get(f"{site.base}/slowpage/1", cfg)
+    fetch.get(f"{site.base}/slowpage/1", config(per_host_concurrency=1))  # 5 s: it must answer
     assert site.max_active == 1
     slow, page = (next(r for r in site.requests if r.path == p) for p in ("/langsam.html", "/slowpage/1"))
-    assert page.started - slow.started >= 1.15  # the timeout plus two more
+    # the timeout plus two more (0.75 s), as the server saw it; a slot given back at the
+    # timeout would let the page in after 0.25 s, one held for a single timeout after 0.5 s
+    assert page.started - slow.started >= 0.65
 
 
 def test_a_host_that_keeps_timing_out_is_left_alone_for_the_run(site):
-    site.slow_seconds = 0.5
-    cfg = config(per_host_concurrency=4, timeout_seconds=0.3)
+    site.slow_seconds = 0.5  # past the 0.2 s timeout
+    cfg = config(per_host_concurrency=4, timeout_seconds=0.2)
+    patient = config(per_host_concurrency=4)  # 5 s: refused for the host, not for its timeout
     for _ in range(3):
         with pytest.raises(TransientSourceError, match="timed out"):
             fetch.get(f"{site.base}/langsam.html", cfg)
     with pytest.raises(TransientSourceError, match="not asked: the host timed out 3 times in a row"):
-        fetch.get(f"{site.base}/slowpage/1", cfg)
+        fetch.get(f"{site.base}/slowpage/1", patient)
     assert site.count("/langsam.html") == 3 and site.count("/slowpage/1") == 0
     fetch.begin_run()  # the next run tries again
-    assert fetch.get(f"{site.base}/slowpage/1", cfg).data
+    assert fetch.get(f"{site.base}/slowpage/1", patient).data
 
 
 def test_minimum_delay_between_requests_to_a_host(site):
-    cfg = config(per_host_concurrency=2, min_delay_seconds=0.3)
+    # 3 pages at once on 2 free slots: without the delay two would start together
+    delay = 0.25
+    cfg = config(per_host_concurrency=2, min_delay_seconds=delay)
     threads = [threading.Thread(target=fetch.get, args=(f"{site.base}/slowpage/{i}", cfg))
-               for i in range(4)]
+               for i in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     starts = sorted(r.started for r in site.requests)  # robots.txt included
-    assert len(starts) == 5
+    assert len(starts) == 4
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    # 0.3 s apart as newsflow starts them; the server may see one a little late
-    assert min(gaps) >= 0.2 and sum(gaps) >= 4 * 0.3 - 0.1, gaps
+    # `delay` apart as newsflow starts them; the server may see one a little late
+    assert min(gaps) >= delay - 0.1 and sum(gaps) >= 3 * delay - 0.1, gaps
 
 
 def test_robots_crawl_delay_counts_as_minimum_delay():
