@@ -71,7 +71,8 @@ def server():
     handler = type("Handler", (_Handler,), {"release": release, "seen_agents": [], "seen_paths": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    # polled every 0.01 s: shutdown() at teardown waits for the next poll, once per test
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
     release.set()
