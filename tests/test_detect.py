@@ -197,7 +197,7 @@ def test_word_scores_compute_each_ngram_once_and_equal_the_original():
 
 
 def test_profiles_made_on_demand_equal_langdetects_own():
-    """The n-gram probabilities made on first use (newsflow.detect._ProfileProbabilities) are
+    """The n-gram probabilities made on first use (newsflow.langdetect_profiles) are
     langdetect's: the same languages in the same order, the same n-grams, the same floats (for
     every 25th n-gram and every n-gram of the labelled corpus: all 88,000 cost ~3.5 CPU-s)."""
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
