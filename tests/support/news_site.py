@@ -135,6 +135,7 @@ class Request:
     headers: dict[str, str]
     started: float
     status: int = 0
+    answered: bool = False  # no longer counted in Site.active
 
 
 @dataclass
@@ -193,8 +194,18 @@ class _Handler(BaseHTTPRequestHandler):
             record.status = -1
             self.close_connection = True
         finally:
-            with site.lock:
-                site.active -= 1
+            self._answered()
+
+    def _answered(self) -> None:
+        """The request stops counting as active just before the last write of its answer: the
+        client cannot have the whole answer (and give its slot back) before that write. Counted
+        after it, the client could read the answer, send its next request and have that counted
+        before this thread was scheduled again (seen as 3 active under a limit of 2, under load)."""
+        if self._record.answered:
+            return
+        self._record.answered = True
+        with self.site.lock:
+            self.site.active -= 1
 
     def _send(self, status: int, body: bytes = b"", content_type: str | None = "text/plain",
               headers: dict[str, str] | None = None, length: bool = True) -> int:
@@ -209,8 +220,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_header("Connection", "close")
             self.close_connection = True
+        if not body:
+            self._answered()
         self.end_headers()
         if body:
+            self._answered()
             self.wfile.write(body)
         return status
 
