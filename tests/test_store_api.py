@@ -78,6 +78,17 @@ def test_renew_extends_the_claims_and_the_run_lease(any_store, tmp_path):
     assert any_store.renew("no-such-run") == 0
 
 
+def test_a_run_claiming_again_gets_back_what_it_holds(any_store, tmp_path):
+    """A chunk run again inside its run (its Dask worker lost mid-chunk, the task rescheduled)
+    finds its articles claimed by its own run: they are still its, with the new lease."""
+    assert any_store.claim(["x", "y"], "run-a", lease_seconds=60) == {"x", "y"}  # live
+    assert any_store.claim(["x", "y", "z"], "run-a", lease_seconds=600) == {"x", "y", "z"}
+    expires = [r["expires_at"] for r in execute(any_store, "SELECT expires_at FROM claims")]
+    assert len(expires) == 3 and min(expires) > time.time() + 500
+    with second_store(any_store, tmp_path) as other:
+        assert other.claim(["x", "y", "z"], "run-b") == set()
+
+
 def test_renew_does_not_touch_claims_another_run_took_over(any_store):
     insert_claim(any_store, "x", "run-a", "elsewhere", 1, 0)  # run-a's lease ran out
     assert any_store.claim(["x"], "run-b") == {"x"}

@@ -300,7 +300,7 @@ class BaseStore:
         this run now owns. Two runs over the same articles never both translate
         one. Stale claims (:func:`~newsflow.store.schema.lease_lost`: lease ran
         out, or the process on this host is gone) are taken over, so work is never
-        stuck behind a killed run."""
+        stuck behind a killed run. Claims the run already holds are its own again."""
         ids = sorted(set(ids))
         host, pid = socket.gethostname(), os.getpid()
         owned: set[str] = set()
@@ -315,9 +315,13 @@ class BaseStore:
                 self._exec(conn, f"DELETE FROM claims WHERE article_id IN ({_marks(len(chunk))})", chunk)
             for chunk in _chunks(ids, 200):
                 params = [v for i in chunk for v in (i, run_id, host, pid, now + lease_seconds)]
+                # a claim this run already holds (a chunk run again inside the run) is its own:
+                # taken again, with the new lease; another run's is left alone
                 rows = self._exec(conn, "INSERT INTO claims (article_id, run_id, host, pid, expires_at) "
                                         f"VALUES {_marks(len(chunk), 5)} "
-                                        "ON CONFLICT (article_id) DO NOTHING RETURNING article_id", params)
+                                        "ON CONFLICT (article_id) DO UPDATE SET host = excluded.host, "
+                                        "pid = excluded.pid, expires_at = excluded.expires_at "
+                                        "WHERE claims.run_id = excluded.run_id RETURNING article_id", params)
                 owned.update(r["article_id"] for r in rows.fetchall())
         return owned
 
