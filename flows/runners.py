@@ -54,7 +54,8 @@ def task_runner_for(settings: Settings) -> TaskRunner:
     # One thread per worker process: CTranslate2 uses its own threads inside a
     # worker, and a model is loaded once per process, not once per thread.
     return _local_dask_runner_class()(cluster_kwargs={"n_workers": cfg.n_workers,
-                                                      "threads_per_worker": 1, "processes": True})
+                                                      "threads_per_worker": 1, "processes": True,
+                                                      "dashboard_address": cfg.dashboard_address})
 
 
 def _scheduler_address(address: str) -> str:

@@ -164,6 +164,9 @@ class TaskRunnerConfig(_Strict):
     max_workers: int = Field(default=4, ge=1)
     address: str | None = None  # dask scheduler; None starts a LocalCluster
     n_workers: int = Field(default=2, ge=1)
+    # the LocalCluster's dashboard: on loopback (Dask's own default, ":8787", listens on every
+    # interface of the machine); null: no dashboard. A port in use: Dask picks another, says so
+    dashboard_address: str | None = "127.0.0.1:8787"
 
 
 class RunConfig(_Strict):

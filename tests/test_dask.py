@@ -43,7 +43,10 @@ def test_dask_runner_starts_a_local_cluster_of_single_threaded_processes():
 
     runner = task_runner_for(settings_with(kind="dask", n_workers=3))
     assert isinstance(runner, DaskTaskRunner) and runner.address is None
-    assert runner.cluster_kwargs == {"n_workers": 3, "threads_per_worker": 1, "processes": True}
+    assert runner.cluster_kwargs == {"n_workers": 3, "threads_per_worker": 1, "processes": True,
+                                     "dashboard_address": "127.0.0.1:8787"}  # loopback, not every interface
+    no_dashboard = task_runner_for(settings_with(kind="dask", dashboard_address=None))
+    assert no_dashboard.cluster_kwargs["dashboard_address"] is None
     # the engine duplicates the runner for every flow run: same class, same settings
     copy = runner.duplicate()
     assert type(copy) is type(runner) and copy == runner
