@@ -160,7 +160,8 @@ def stored_rows(db: Path) -> dict[str, dict]:
 TRANSLATION = "translation: {max_batch_tokens: 4096}\n"
 
 # What flows/runners.py starts for `kind: dask, n_workers: 2` (checked below).
-CLUSTER_KWARGS = {"n_workers": 2, "threads_per_worker": 1, "processes": True}
+CLUSTER_KWARGS = {"n_workers": 2, "threads_per_worker": 1, "processes": True,
+                  "dashboard_address": "127.0.0.1:8787"}
 
 
 @pytest.fixture(scope="module")
@@ -172,8 +173,9 @@ def dask_cluster(prefect_harness):
     from distributed import LocalCluster
     from prefect.settings import PREFECT_API_URL
 
-    with LocalCluster(**CLUSTER_KWARGS, env={"PREFECT_API_URL": PREFECT_API_URL.value()},
-                      dashboard_address=None) as cluster:
+    # no dashboard for the test's cluster: one port less to collide with a parallel session
+    with LocalCluster(**{**CLUSTER_KWARGS, "dashboard_address": None},
+                      env={"PREFECT_API_URL": PREFECT_API_URL.value()}) as cluster:
         yield cluster
 
 
