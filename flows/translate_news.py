@@ -94,8 +94,9 @@ def _selected_sources(settings: Settings, names: list[str] | None) -> list[Sourc
     return [s for s in settings.sources if s.enabled]
 
 
-def _chunk_results(ctx: run.RunContext, work: list[list[str]], logger) -> list[run.ChunkResult]:
-    """Chunks in order, ``window`` at a time (1 on threads: one chunk committed before the next)."""
+def _chunk_results(ctx: run.RunContext, work: list[list[str]], intakes, logger) -> list[run.ChunkResult]:
+    """Chunks in order, ``window`` at a time (1 on threads: one chunk committed before the next).
+    A chunk that raises is not retried (the next run does its articles) and fails the run."""
     cfg = ctx.settings.task_runner
     window = cfg.n_workers if cfg.kind == "dask" else 1
     results, pending = [], []
@@ -107,7 +108,7 @@ def _chunk_results(ctx: run.RunContext, work: list[list[str]], logger) -> list[r
                 res = future.result()
             except Exception as exc:  # its articles stay as they were; the next run does them
                 logger.error("chunk %d/%d failed: %s", i, len(work), exc)
-                results.append(run.ChunkResult(warnings=[f"chunk {i} failed: {exc} (the next run retries it)"]))
+                results.append(run.failed_chunk(i, len(work), work[i - 1], intakes, exc))
                 continue
             results.append(res)
             logger.info("chunk %d/%d done: %d articles, %d written, %d sentences translated, %d from cache",
@@ -163,7 +164,7 @@ def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the
                             sum(i.articles for i in intakes),
                             sum(n for i in intakes for by in i.unchanged.values() for n in by.values()),
                             sum(n for i in intakes for _, n in i.files), len(work))
-                results = _chunk_results(ctx, work, logger)
+                results = _chunk_results(ctx, work, intakes, logger)
                 summary = finish_run(ctx, quote(intakes), quote(results), started.isoformat(timespec="seconds"),
                                      source_errors, seconds, warnings)
         publish(RunReport.from_dict(summary), summary.get("report_path"),
@@ -173,9 +174,8 @@ def translate_news(params: RunParameters = RunParameters()):  # noqa: B008 - the
             abort_run(ctx)
 
     report = RunReport.from_dict(summary)
-    if report.state == "failed":
-        return Failed(message=f"nothing could be processed: {len(report.source_errors)} sources failed",
-                      data=summary)
+    if report.failure:
+        return Failed(message=report.failure, data=summary)
     return Completed(message=f"{report.articles_in} articles, {report.by_status.get('failed', 0)} failed, "
                              f"{len(report.source_errors)} sources failed", data=summary)
 

@@ -389,6 +389,9 @@ def _print_summary(summary: dict) -> None:
         if rechecked:
             out.print(f"{rechecked} stored articles re-checked against the edited glossary "
                       "(names only, nothing re-translated)", highlight=False)
+    for e in summary.get("chunk_errors", []):
+        err.print(f"error: chunk {e['chunk']} of {e['of']} ({e['articles']} articles) failed: {e['error']} "
+                  "(the next run does its articles)", highlight=False, markup=False, soft_wrap=True)
     for e in summary.get("source_errors", []):
         out.print(f"source {e['source']} failed: {e['error']}", highlight=False)
     for warning in summary.get("warnings", []):

@@ -222,6 +222,9 @@ class RunReport:
     rechecked: list[dict] = field(default_factory=list)  # glossary re-check: {"id", "title"}
     stories_touched: list[dict] = field(default_factory=list)  # {"id","title","languages","article_count"}
     needs_review: list[dict] = field(default_factory=list)  # {"id","title","kinds"}
+    # chunks that raised (the store or the output folder failed): {"chunk", "of", "articles",
+    # "error"}; their articles are not in the counts above, and the next run does them
+    chunk_errors: list[dict] = field(default_factory=list)
     dry_run: bool = False
     plan: dict | None = None  # a dry run: what a run would do (see newsflow.run.DryPlan)
     # In a shortened copy (the Prefect artifact, the flow's result): how many entries of each
@@ -230,11 +233,25 @@ class RunReport:
 
     @property
     def state(self) -> str:
-        """'failed' only when nothing could be processed; otherwise 'completed'
-        (with failures listed) -- one bad source never fails the run."""
+        """'failed' when nothing could be processed, or when a chunk could not be (see
+        :attr:`failure`); otherwise 'completed', with failures listed: one bad source or one
+        untranslatable article never fails the run."""
+        return "failed" if self.failure else "completed"
+
+    @property
+    def failure(self) -> str | None:
+        """Why the run failed, in one line, or None. A chunk that raised is a fault of the
+        deployment (the database, the disk), not of the news: the run is failed so that it is
+        seen (red in the Prefect UI, exit status 1), though the other chunks' work is kept."""
+        if self.chunk_errors:
+            n = len(self.chunk_errors) + self.omitted.get("chunk_errors", 0)
+            articles = sum(e.get("articles", 0) for e in self.chunk_errors)
+            first = self.chunk_errors[0]
+            return (f"{n} of {first.get('of', n)} chunks failed ({articles} articles; the next run does "
+                    f"them): chunk {first['chunk']}: {first['error']}")
         if self.articles_in == 0 and self.source_errors:
-            return "failed"
-        return "completed"
+            return f"nothing could be processed: {len(self.source_errors)} sources failed"
+        return None
 
     def to_dict(self) -> dict:
         """The fields (and ``state``) for JSON. Shallow: the lists and dicts are the report's own,
@@ -263,7 +280,7 @@ class RunReport:
 
 
 CAPPED_LISTS = ("pending", "failed", "source_errors", "name_problems", "name_candidates", "warnings",
-                "retranslate_failed", "rechecked", "stories_touched", "needs_review")
+                "retranslate_failed", "rechecked", "stories_touched", "needs_review", "chunk_errors")
 
 
 def outcome_entry(row: StoredArticle, retranslate_error: str | None = None) -> dict:
@@ -412,6 +429,13 @@ def report_markdown(report: RunReport, report_path: str | None = None) -> str:
         if report.plan.get("pending_reasons"):
             lines += _table(["pending", "reason"], [[n, r] for r, n in report.plan["pending_reasons"].items()])
             lines.append("")
+    if report.chunk_errors:
+        lines += ["## Chunks that failed", "",
+                  "Their articles are not counted above; what they had not stored or written, the next "
+                  "run does.", ""]
+        lines += _table(["chunk", "articles", "error"],
+                        [[f"{e['chunk']} of {e['of']}", e["articles"], e["error"]] for e in report.chunk_errors])
+        lines += more("chunk_errors") + [""]
     if report.source_errors:
         lines += ["## Sources that failed", ""]
         lines += _table(["source", "error"], [[e["source"], e["error"]] for e in report.source_errors])

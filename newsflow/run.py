@@ -273,6 +273,18 @@ class ChunkResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     ledger: str | None = None
+    error: dict | None = None  # the chunk raised: see :func:`failed_chunk`
+
+
+def failed_chunk(index: int, total: int, paths: list[str], intakes: Iterable[Intake],
+                 exc: BaseException) -> ChunkResult:
+    """The result of chunk ``index`` (1-based, of ``total``) that raised: no counts, the
+    error with how many articles it held (from the intakes' spool listing, so an unreadable
+    spool file is still counted). Its claims go back when the run finishes."""
+    sizes = {path: n for it in intakes for path, n in it.files}
+    reason = " ".join((f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__).split())
+    return ChunkResult(error={"chunk": index, "of": total, "articles": sum(sizes.get(p, 0) for p in paths),
+                              "error": reason})
 
 
 def _engine_for(settings: Settings, route: pipeline.Route):
@@ -414,7 +426,10 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
         _unchanged_into(builder, it.unchanged)
     in_progress = 0
     stories: dict[str, dict] = {}
+    chunk_errors = []
     for res in results:
+        if res.error:
+            chunk_errors.append(res.error)
         _unchanged_into(builder, res.unchanged)
         in_progress += res.in_progress
         out_warnings += res.warnings
@@ -437,7 +452,7 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
     builder.report.rechecked = rechecked
     builder.report.stories_touched = list(reversed(stories.values()))
     report = builder.finish(
-        now_iso(), written=sum(r.written for r in results), source_errors=source_errors,
+        now_iso(), written=sum(r.written for r in results), source_errors=source_errors, chunk_errors=chunk_errors,
         stage_seconds=timed.into, warnings=out_warnings,
         sentences={"translated": sum(r.translated_sentences for r in results),
                    "from_cache": sum(r.cached_sentences for r in results),

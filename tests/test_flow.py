@@ -109,6 +109,33 @@ def test_a_failing_source_does_not_fail_the_run(prefect_harness, installed_model
     assert run_flow(only_bad).is_failed()
 
 
+def test_a_chunk_that_raises_fails_the_flow_run_and_says_why(prefect_harness, installed_models_dir, tmp_path,
+                                                              monkeypatch):
+    """The database refuses chunk 2's rows (a full disk): the run is Failed (red in the UI,
+    exit 1) with the chunk, its articles and the error; the other chunks are stored."""
+    from newsflow.store import Store
+
+    cfg = write_config(tmp_path, installed_models_dir)
+    cfg.write_text(cfg.read_text() + "run: {chunk_articles: 5}\n")
+    real, calls = Store.upsert_many, []
+
+    def refuse_second(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, rows)
+
+    monkeypatch.setattr(Store, "upsert_many", refuse_second)
+    result = run_flow(cfg)
+    assert result.is_failed()
+    [error] = result.summary["chunk_errors"]
+    assert error == {"chunk": 2, "of": error["of"], "articles": 5,
+                     "error": "OperationalError: database or disk is full"}
+    assert result.state.message.startswith(f"1 of {error['of']} chunks failed (5 articles; the next run")
+    assert result.summary["state"] == "failed" and len(calls) >= error["of"]  # the later chunks ran
+    assert sum(result.summary["by_status"].values()) == len(db_rows(tmp_path))
+
+
 def test_dry_run_with_a_model_that_cannot_load(prefect_harness, installed_models_dir, tmp_path, monkeypatch):
     """`newsflow run --dry-run`: fetches, cleans, detects and plans, says what a run would
     do, exits 0; no model loaded, nothing stored or written (no database, no output)."""

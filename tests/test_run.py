@@ -89,6 +89,48 @@ def test_a_backlog_in_chunks_then_a_rerun_that_loads_nothing(tmp_path, inbox):
     assert again.by_status == {"translated": 25}
 
 
+def test_a_chunk_that_raises_fails_the_run_and_the_next_run_does_its_articles(tmp_path, inbox):
+    """The store refuses chunk 2 of 3 (a full disk): the other chunks are kept, the run is
+    failed and says which chunk, how many articles and why; the next run does those 10."""
+    import sqlite3
+
+    ctx = make_ctx(inbox, "r1")
+    with open_store(ctx.settings) as store:
+        run.start(ctx, store)
+        intakes = do_intake(ctx, store)
+        work = run.chunks(intakes, ctx.chunk_articles)
+        results = []
+        for index, paths in enumerate(work, 1):  # what the flow does with a chunk task that raises
+            store_upsert = store.upsert_many
+            if index == 2:
+                def full(rows):
+                    raise sqlite3.OperationalError("database or disk is full")
+                store.upsert_many = full
+            try:
+                results.append(run.process_chunk(ctx, paths, store))
+            except Exception as exc:
+                results.append(run.failed_chunk(index, len(work), paths, intakes, exc))
+            finally:
+                store.upsert_many = store_upsert
+        report, path = run.finish(ctx, store, intakes, results, started_at=run.now_iso(),
+                                  source_errors=[], stage_seconds={})
+        assert {r["run_id"]: r["state"] for r in store.runs()}["r1"] == "failed"
+    assert report.chunk_errors == [{"chunk": 2, "of": 3, "articles": 10,
+                                    "error": "OperationalError: database or disk is full"}]
+    assert report.state == "failed"
+    assert report.failure.startswith("1 of 3 chunks failed (10 articles; the next run does them): chunk 2: ")
+    assert report.by_status == {"translated": 15} and report.written == 15
+    text = path.with_suffix(".md").read_text(encoding="utf-8")
+    assert "## Chunks that failed" in text and "database or disk is full" in text
+    assert len(harness.db_rows(tmp_path / "data" / "newsflow.db")) == 15
+
+    again, _ = run_once(inbox, "r2")
+    assert again.state == "completed" and again.chunk_errors == []
+    assert again.unchanged == 15 and again.written == 10 and again.by_status == {"translated": 25}
+    rows = harness.db_rows(tmp_path / "data" / "newsflow.db")
+    assert len(rows) == 25 and harness.output_problems(tmp_path / "output", rows) == []
+
+
 def test_counting_cache_counts_model_and_cache_sentences(installed_models_dir):
     from translators.engine import MemorySentenceCache, get_engine
     from translators.packages import list_installed
