@@ -449,6 +449,7 @@ def finish(ctx: RunContext, store, intakes: list[Intake], results: list[ChunkRes
         repaired = _repair_files(ctx, store, [it.repair for it in intakes if it.repair], out_warnings)
     with timed("recheck"):
         rechecked = _recheck(ctx, store, out_warnings)
+    _prune_sentence_cache(ctx.settings, store, out_warnings)
     builder.report.rechecked = rechecked
     builder.report.stories_touched = list(reversed(stories.values()))
     report = builder.finish(
@@ -501,6 +502,20 @@ def summary_of(report: RunReport, path: Path | None, limit: int = 200) -> dict:
     out = report.capped(limit).to_dict()
     out["report_path"] = str(path) if path else None
     return out
+
+
+def _prune_sentence_cache(settings: Settings, store, warnings: list[str]) -> None:
+    """Entries unused for ``translation.sentence_cache_days`` go (once a day per database)."""
+    days = settings.translation.sentence_cache_days
+    if not settings.translation.sentence_cache or days is None:
+        return
+    try:
+        pruned = store.sentence_cache().prune(days)
+    except Exception as exc:  # the cache only saves time: a failed prune never costs the run
+        warnings.append(f"sentence cache not pruned: {type(exc).__name__}: {exc}")
+        return
+    if pruned:
+        log.info("sentence cache: %d entries unused for %d days removed", pruned, days)
 
 
 def _repair_files(ctx: RunContext, store, lists: list[str], warnings: list[str]) -> int:

@@ -32,6 +32,7 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime, timedelta
 
 from newsflow.article import StoredArticle
 from newsflow.errors import NewsflowError
@@ -53,6 +54,7 @@ from newsflow.store.schema import (
 # Keys of the serialising lock (PostgreSQL advisory locks; "new" + n).
 SCHEMA_LOCK = 0x6E6577_0001
 CLAIMS_LOCK = 0x6E6577_0002
+CACHE_PRUNE_LOCK = 0x6E6577_0003
 
 SEARCH_COLUMNS = ("a.id, a.title, a.title_en, a.lang, a.source, a.url, a.published, "
                   "a.story_id")
@@ -413,20 +415,35 @@ class SentenceCache:
 
     News repeats datelines, agency credits and boilerplate; they are translated
     once per model version, across runs. Implements translators' SentenceCache.
+    Each entry keeps the day it was last written or hit (``used_on``, at most one
+    update per entry and day), so that :meth:`prune` can drop what a deployment no
+    longer meets (old stories, models replaced long ago) and the table does not grow
+    for as long as it runs.
     """
 
-    def __init__(self, store: BaseStore):
+    def __init__(self, store: BaseStore, today=None):
         self._store = store
+        self._today = today or _utc_today
 
     def get_many(self, model_key: str, sources: list[str]) -> dict[str, str]:
         by_hash = {sentence_hash(s): s for s in sources}
         found: dict[str, str] = {}
+        today = self._today()
+        stale: list[str] = []  # hits whose day is older than today
         for chunk in _chunks(list(by_hash)):
-            rows = self._store._query("SELECT source_hash, translation FROM sentence_cache "
+            rows = self._store._query("SELECT source_hash, translation, used_on FROM sentence_cache "
                                       f"WHERE model_key = ? AND source_hash IN ({_marks(len(chunk))})",
                                       [model_key, *chunk])
             for r in rows:
                 found[by_hash[r["source_hash"]]] = r["translation"]
+                if r["used_on"] is None or r["used_on"] < today:
+                    stale.append(r["source_hash"])
+        if stale:
+            with self._store.transaction() as conn:
+                for chunk in _chunks(sorted(stale)):
+                    self._store._exec(conn, "UPDATE sentence_cache SET used_on = ? WHERE model_key = ? "
+                                            f"AND source_hash IN ({_marks(len(chunk))})",
+                                      [today, model_key, *chunk])
         return found
 
     def put_many(self, model_key: str, pairs: dict[str, str]) -> None:
@@ -434,9 +451,32 @@ class SentenceCache:
         rows = sorted((sentence_hash(s), t) for s, t in pairs.items())
         if not rows:
             return
+        today = self._today()
         with self._store.transaction() as conn:
-            for chunk in _chunks(rows, 300):
-                self._store._exec(conn, "INSERT INTO sentence_cache (model_key, source_hash, translation) "
-                                        f"VALUES {_marks(len(chunk), 3)} ON CONFLICT (model_key, source_hash) "
-                                        "DO UPDATE SET translation = excluded.translation",
-                                  [v for h, t in chunk for v in (model_key, h, t)])
+            for chunk in _chunks(rows, 250):
+                self._store._exec(conn, "INSERT INTO sentence_cache (model_key, source_hash, translation, used_on) "
+                                        f"VALUES {_marks(len(chunk), 4)} ON CONFLICT (model_key, source_hash) "
+                                        "DO UPDATE SET translation = excluded.translation, used_on = excluded.used_on",
+                                  [v for h, t in chunk for v in (model_key, h, t, today)])
+
+    def prune(self, days: int) -> int:
+        """Delete the entries neither written nor hit in the last ``days`` days; returns how
+        many. Entries from before ``used_on`` existed count as used on the day of the first
+        prune. Runs at most once a day per database (the day is kept in ``meta``)."""
+        today = self._today()
+        cutoff = (date.fromisoformat(today) - timedelta(days=days)).isoformat()
+        with self._store.transaction() as conn:
+            self._store._serialize(conn, CACHE_PRUNE_LOCK)
+            done = self._store._exec(conn, "SELECT value FROM meta WHERE key = 'sentence_cache_pruned_on'")
+            row = done.fetchone()
+            if row is not None and row["value"] >= today:
+                return 0
+            self._store._exec(conn, "UPDATE sentence_cache SET used_on = ? WHERE used_on IS NULL", (today,))
+            deleted = self._store._exec(conn, "DELETE FROM sentence_cache WHERE used_on < ?", (cutoff,)).rowcount
+            self._store._exec(conn, "INSERT INTO meta (key, value) VALUES ('sentence_cache_pruned_on', ?) "
+                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (today,))
+        return deleted
+
+
+def _utc_today() -> str:
+    return datetime.now(UTC).date().isoformat()
