@@ -119,11 +119,12 @@ def test_a_chunk_that_raises_fails_the_flow_run_and_says_why(prefect_harness, in
     cfg.write_text(cfg.read_text() + "run: {chunk_articles: 5}\n")
     real, calls = Store.upsert_many, []
 
+    def refuse(rows):
+        raise sqlite3.OperationalError("database or disk is full")
+
     def refuse_second(self, rows):
         calls.append(len(rows))
-        if len(calls) == 2:
-            raise sqlite3.OperationalError("database or disk is full")
-        return real(self, rows)
+        return refuse(rows) if len(calls) == 2 else real(self, rows)
 
     monkeypatch.setattr(Store, "upsert_many", refuse_second)
     result = run_flow(cfg)
@@ -134,6 +135,19 @@ def test_a_chunk_that_raises_fails_the_flow_run_and_says_why(prefect_harness, in
     assert result.state.message.startswith(f"1 of {error['of']} chunks failed (5 articles; the next run")
     assert result.summary["state"] == "failed" and len(calls) >= error["of"]  # the later chunks ran
     assert sum(result.summary["by_status"].values()) == len(db_rows(tmp_path))
+
+    # `newsflow run` on the same store, refused again: only chunk 2's 5 articles are left to
+    # do; it exits 1 and says which chunk failed and why, in one line
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    monkeypatch.setattr(Store, "upsert_many", lambda self, rows: calls.append(len(rows)) or refuse(rows))
+    calls.clear()
+    cli = CliRunner().invoke(app, ["--config", str(cfg), "run", "--no-install-models"], catch_exceptions=False)
+    assert cli.exit_code == 1, cli.output
+    assert calls == [5]
+    assert "error: chunk 1 of 1 (5 articles) failed: OperationalError: database or disk is full" in cli.output
 
 
 def test_dry_run_with_a_model_that_cannot_load(prefect_harness, installed_models_dir, tmp_path, monkeypatch):
