@@ -222,8 +222,9 @@ class RunReport:
     rechecked: list[dict] = field(default_factory=list)  # glossary re-check: {"id", "title"}
     stories_touched: list[dict] = field(default_factory=list)  # {"id","title","languages","article_count"}
     needs_review: list[dict] = field(default_factory=list)  # {"id","title","kinds"}
-    # chunks that raised (the store or the output folder failed): {"chunk", "of", "articles",
-    # "error"}; their articles are not in the counts above, and the next run does them
+    # chunks that raised (the store refused their rows, a spool file could not be read):
+    # {"chunk", "of", "articles", "error"}; their articles are not in the counts above, and the
+    # next run does them. Output files that fail are a warning (the next run writes them)
     chunk_errors: list[dict] = field(default_factory=list)
     dry_run: bool = False
     plan: dict | None = None  # a dry run: what a run would do (see newsflow.run.DryPlan)
