@@ -130,8 +130,8 @@ class TranslationConfig(_Strict):
     max_input_tokens: int = Field(default=200, ge=16, le=1024)
     max_decoding_length: int = Field(default=512, ge=16, le=4096)
     sentence_cache: bool = True
-    # cache entries neither written nor hit for this many days are deleted (checked once a day,
-    # at the end of a run); null keeps them forever. A pruned sentence is translated again
+    # cache entries written more than this many days ago are deleted (checked once a day, at the
+    # end of a run); null keeps them forever. A pruned sentence met again is translated again
     sentence_cache_days: int | None = Field(default=180, ge=1)
 
 

@@ -505,7 +505,7 @@ def summary_of(report: RunReport, path: Path | None, limit: int = 200) -> dict:
 
 
 def _prune_sentence_cache(settings: Settings, store, warnings: list[str]) -> None:
-    """Entries unused for ``translation.sentence_cache_days`` go (once a day per database)."""
+    """Entries older than ``translation.sentence_cache_days`` go (once a day per database)."""
     days = settings.translation.sentence_cache_days
     if not settings.translation.sentence_cache or days is None:
         return
@@ -515,7 +515,7 @@ def _prune_sentence_cache(settings: Settings, store, warnings: list[str]) -> Non
         warnings.append(f"sentence cache not pruned: {type(exc).__name__}: {exc}")
         return
     if pruned:
-        log.info("sentence cache: %d entries unused for %d days removed", pruned, days)
+        log.info("sentence cache: %d entries older than %d days removed", pruned, days)
 
 
 def _repair_files(ctx: RunContext, store, lists: list[str], warnings: list[str]) -> int:

@@ -1,6 +1,6 @@
-"""The sentence cache over a deployment's lifetime: each entry keeps the day it was last
-written or hit, entries unused for `translation.sentence_cache_days` are pruned once a day
-at the end of a run, and entries from before the day was kept are not pruned at once."""
+"""The sentence cache over a deployment's lifetime: each entry keeps the day it was written,
+entries older than `translation.sentence_cache_days` are pruned once a day at the end of a
+run, entries from before the day was kept are not pruned at once, and reads never write."""
 
 from __future__ import annotations
 
@@ -29,47 +29,47 @@ def execute(store, text: str, params=()) -> list:
         return cur.fetchall() if cur.description else []
 
 
-def used_on(store) -> dict[str, str | None]:
-    return {r["translation"]: r["used_on"] for r in execute(store, "SELECT translation, used_on FROM sentence_cache")}
+def written_on(store) -> dict[str, str | None]:
+    return {r["translation"]: r["written_on"]
+            for r in execute(store, "SELECT translation, written_on FROM sentence_cache")}
 
 
-def test_an_entry_keeps_the_day_it_was_written_or_last_hit(any_store):
+def test_an_entry_keeps_the_day_it_was_written_and_reads_write_nothing(any_store):
     day = Days("2026-01-01")
     cache = SentenceCache(any_store, today=day)
     cache.put_many("de-en@1", {"Hallo.": "Hello.", "Tschüss.": "Bye."})
-    assert used_on(any_store) == {"Hello.": "2026-01-01", "Bye.": "2026-01-01"}
+    assert written_on(any_store) == {"Hello.": "2026-01-01", "Bye.": "2026-01-01"}
     day.today = "2026-03-01"
     assert cache.get_many("de-en@1", ["Hallo.", "Neu."]) == {"Hallo.": "Hello."}
-    assert used_on(any_store) == {"Hello.": "2026-03-01", "Bye.": "2026-01-01"}  # the hit only
-    assert cache.get_many("de-en@2", ["Tschüss."]) == {}  # another model's key is no hit
-    assert used_on(any_store)["Bye."] == "2026-01-01"
+    assert written_on(any_store) == {"Hello.": "2026-01-01", "Bye.": "2026-01-01"}  # a hit writes nothing
+    cache.put_many("de-en@1", {"Hallo.": "Hello!"})  # written again: the new day
+    assert written_on(any_store) == {"Hello!": "2026-03-01", "Bye.": "2026-01-01"}
 
 
-def test_prune_removes_what_was_unused_for_the_days_and_keeps_the_rest(any_store):
+def test_prune_removes_entries_older_than_the_days_and_keeps_the_rest(any_store):
     day = Days("2026-01-01")
     cache = SentenceCache(any_store, today=day)
-    cache.put_many("de-en@1", {"Alt.": "Old.", "Oft.": "Often."})
+    cache.put_many("de-en@1", {"Alt.": "Old."})
     day.today = "2026-05-01"
-    cache.get_many("de-en@1", ["Oft."])
     cache.put_many("zh-en@1", {"新": "New."})
-    day.today = "2026-07-01"  # 181 days after the first, 61 after the hit
+    day.today = "2026-07-01"  # 181 days after the first write, 61 after the second
     assert cache.prune(180) == 1
-    assert sorted(used_on(any_store)) == ["New.", "Often."]
-    assert cache.get_many("de-en@1", ["Alt.", "Oft."]) == {"Oft.": "Often."}  # translated again when met
+    assert sorted(written_on(any_store)) == ["New."]
+    assert cache.get_many("de-en@1", ["Alt."]) == {}  # met again: translated again
 
 
 def test_prune_runs_once_a_day_and_spares_entries_from_before_the_day_was_kept(any_store):
     day = Days("2026-01-01")
     cache = SentenceCache(any_store, today=day)
-    # entries written before schema v3 (no day): counted as used on the day of the first prune
+    # an entry written before schema v3 (no day): counted as written on the day of the first prune
     execute(any_store, "INSERT INTO sentence_cache (model_key, source_hash, translation) VALUES (?, ?, ?)",
             ("de-en@1", "a" * 64, "Before."))
     assert cache.prune(30) == 0
-    assert used_on(any_store) == {"Before.": "2026-01-01"}
-    execute(any_store, "UPDATE sentence_cache SET used_on = '2020-01-01'")
+    assert written_on(any_store) == {"Before.": "2026-01-01"}
+    execute(any_store, "UPDATE sentence_cache SET written_on = '2020-01-01'")
     assert cache.prune(30) == 0  # already pruned today
     day.today = "2026-01-02"
-    assert cache.prune(30) == 1 and used_on(any_store) == {}
+    assert cache.prune(30) == 1 and written_on(any_store) == {}
 
 
 @pytest.mark.parametrize(("days", "kept"), [(None, True), (180, False)])
@@ -83,6 +83,6 @@ def test_a_run_prunes_the_cache_as_configured(tmp_path, installed_models_dir, da
         execute(store, "INSERT INTO sentence_cache VALUES (?, ?, ?, ?)", ("de-en@0", "b" * 64, "Stale.", "2020-01-01"))
     run_core(cfg)
     with Store(tmp_path / "data" / "newsflow.db") as store:
-        translations = used_on(store)
+        translations = written_on(store)
     assert ("Stale." in translations) is kept
     assert len(translations) > 1  # the run's own sentences were cached

@@ -415,10 +415,11 @@ class SentenceCache:
 
     News repeats datelines, agency credits and boilerplate; they are translated
     once per model version, across runs. Implements translators' SentenceCache.
-    Each entry keeps the day it was last written or hit (``used_on``, at most one
-    update per entry and day), so that :meth:`prune` can drop what a deployment no
-    longer meets (old stories, models replaced long ago) and the table does not grow
-    for as long as it runs.
+    Each entry keeps the day it was written (``written_on``), so that :meth:`prune` can
+    drop old entries and the table does not grow for as long as a deployment runs. Reads
+    never write: a sentence still met after its entry was pruned is translated once more
+    and written again (one sentence per pruning period), and a read path that writes would
+    take write locks in the middle of a chunk's translation.
     """
 
     def __init__(self, store: BaseStore, today=None):
@@ -428,22 +429,12 @@ class SentenceCache:
     def get_many(self, model_key: str, sources: list[str]) -> dict[str, str]:
         by_hash = {sentence_hash(s): s for s in sources}
         found: dict[str, str] = {}
-        today = self._today()
-        stale: list[str] = []  # hits whose day is older than today
         for chunk in _chunks(list(by_hash)):
-            rows = self._store._query("SELECT source_hash, translation, used_on FROM sentence_cache "
+            rows = self._store._query("SELECT source_hash, translation FROM sentence_cache "
                                       f"WHERE model_key = ? AND source_hash IN ({_marks(len(chunk))})",
                                       [model_key, *chunk])
             for r in rows:
                 found[by_hash[r["source_hash"]]] = r["translation"]
-                if r["used_on"] is None or r["used_on"] < today:
-                    stale.append(r["source_hash"])
-        if stale:
-            with self._store.transaction() as conn:
-                for chunk in _chunks(sorted(stale)):
-                    self._store._exec(conn, "UPDATE sentence_cache SET used_on = ? WHERE model_key = ? "
-                                            f"AND source_hash IN ({_marks(len(chunk))})",
-                                      [today, model_key, *chunk])
         return found
 
     def put_many(self, model_key: str, pairs: dict[str, str]) -> None:
@@ -454,15 +445,15 @@ class SentenceCache:
         today = self._today()
         with self._store.transaction() as conn:
             for chunk in _chunks(rows, 250):
-                self._store._exec(conn, "INSERT INTO sentence_cache (model_key, source_hash, translation, used_on) "
+                self._store._exec(conn, "INSERT INTO sentence_cache (model_key, source_hash, translation, written_on) "
                                         f"VALUES {_marks(len(chunk), 4)} ON CONFLICT (model_key, source_hash) "
-                                        "DO UPDATE SET translation = excluded.translation, used_on = excluded.used_on",
+                                        "DO UPDATE SET translation = excluded.translation, written_on = excluded.written_on",
                                   [v for h, t in chunk for v in (model_key, h, t, today)])
 
     def prune(self, days: int) -> int:
-        """Delete the entries neither written nor hit in the last ``days`` days; returns how
-        many. Entries from before ``used_on`` existed count as used on the day of the first
-        prune. Runs at most once a day per database (the day is kept in ``meta``)."""
+        """Delete the entries written more than ``days`` days ago; returns how many. Entries
+        from before ``written_on`` existed count as written on the day of the first prune.
+        Runs at most once a day per database (the day is kept in ``meta``)."""
         today = self._today()
         cutoff = (date.fromisoformat(today) - timedelta(days=days)).isoformat()
         with self._store.transaction() as conn:
@@ -471,8 +462,8 @@ class SentenceCache:
             row = done.fetchone()
             if row is not None and row["value"] >= today:
                 return 0
-            self._store._exec(conn, "UPDATE sentence_cache SET used_on = ? WHERE used_on IS NULL", (today,))
-            deleted = self._store._exec(conn, "DELETE FROM sentence_cache WHERE used_on < ?", (cutoff,)).rowcount
+            self._store._exec(conn, "UPDATE sentence_cache SET written_on = ? WHERE written_on IS NULL", (today,))
+            deleted = self._store._exec(conn, "DELETE FROM sentence_cache WHERE written_on < ?", (cutoff,)).rowcount
             self._store._exec(conn, "INSERT INTO meta (key, value) VALUES ('sentence_cache_pruned_on', ?) "
                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (today,))
         return deleted

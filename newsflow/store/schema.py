@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 from newsflow.article import STATUSES, StoredArticle
 
-SCHEMA_VERSION = 3  # 3: sentence_cache.used_on
+SCHEMA_VERSION = 3  # 3: sentence_cache.written_on
 
 DIALECTS = ("sqlite", "postgres")
 
@@ -179,12 +179,12 @@ SENTENCE_CACHE = Table(
         Column("model_key", "text", null=False),
         Column("source_hash", "text", null=False),
         Column("translation", "text", null=False),
-        # v3: the day (UTC, YYYY-MM-DD) the entry was last written or hit; entries unused for
+        # v3: the day (UTC, YYYY-MM-DD) the entry was written; entries older than
         # translation.sentence_cache_days are pruned (SentenceCache.prune). NULL: from before v3
-        Column("used_on", "text"),
+        Column("written_on", "text"),
     ),
     primary_key=("model_key", "source_hash"),
-    indexes=(Index("sentence_cache_used", ("used_on",)),),
+    indexes=(Index("sentence_cache_written", ("written_on",)),),
 )
 
 SOURCE_STATE = Table(
