@@ -214,6 +214,7 @@ def _engine_in_flow_process(cmd: dict) -> dict:
 
 def run_flow(spec: dict, channel) -> None:
     t0 = time.perf_counter()
+    from flows.runners import foreground_run
     from flows.translate_news import RunParameters, translate_news
 
     send(channel, {"ready": True, "import_s": time.perf_counter() - t0})
@@ -227,8 +228,9 @@ def run_flow(spec: dict, channel) -> None:
         before, redecoded_before = _engine_sentences(), _engine_redecoded()
         error = None
         with Meter() as m:
-            try:
-                state = translate_news(RunParameters(config_path=cmd["config"]), return_state=True)
+            try:  # as `newsflow run` runs it (flows/runners.py: foreground_run)
+                with foreground_run():
+                    state = translate_news(RunParameters(config_path=cmd["config"]), return_state=True)
                 summary = state.result(raise_on_failure=False)
             except Exception as exc:  # reported, never hidden
                 state, summary, error = None, None, f"{type(exc).__name__}: {exc}"

@@ -121,6 +121,31 @@ def _local_dask_runner_class() -> type:
     return _LOCAL_RUNNER
 
 
+# Prefect's names for the flow-run heartbeat interval (the second is the older one)
+HEARTBEAT_ENV = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+
+
+def foreground_run():
+    """Prefect settings for a flow run in this process (``newsflow run``): no flow-run heartbeats,
+    unless ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` is set (then Prefect's reading of it holds).
+
+    Heartbeats feed Prefect's zombie-flow automation: a run whose machine died is marked
+    crashed when they stop. Prefect 3.9 sends them by default, every 180 s, from a thread that
+    sleeps in steps of one second and is joined when the run ends, so every run ended at the
+    next whole second after its start: up to 1 s more per run (``bench/throughput.py``'s
+    flow/engine moved between 0.71 and 0.91 with where the engine's part of the run ended). A
+    foreground run reports its own end, and Prefect's environment variable cannot say "off"
+    (it takes integers of 30 or more), hence this. Served and deployed runs run in processes
+    Prefect starts, with Prefect's own setting: there heartbeats do their job."""
+    from contextlib import nullcontext
+
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    if any(os.environ.get(name) for name in HEARTBEAT_ENV):
+        return nullcontext()
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
 def configured_flow(settings: Settings, flow: Flow | None = None) -> Flow:
     """`translate_news` (or `flow`) with the task runner the settings ask for."""
     if flow is None:

@@ -274,7 +274,10 @@ def run(
 
     params = RunParameters(config_path=str(state.config_path), sources=source or None,
                            glossary=str(gpath) if glossary else None, dry_run=dry_run)
-    final = _configured_flow(translate_news, settings)(params, return_state=True)
+    from flows.runners import foreground_run
+
+    with foreground_run():  # no heartbeat thread to wait for at the end (flows/runners.py)
+        final = _configured_flow(translate_news, settings)(params, return_state=True)
     summary = final.result(raise_on_failure=False)
     if isinstance(summary, NewsflowError):
         raise summary

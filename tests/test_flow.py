@@ -150,6 +150,32 @@ def test_a_chunk_that_raises_fails_the_flow_run_and_says_why(prefect_harness, in
     assert "error: chunk 1 of 1 (5 articles) failed: OperationalError: database or disk is full" in cli.output
 
 
+@pytest.mark.parametrize("env", [None, "60"])
+def test_newsflow_run_waits_for_no_heartbeat_thread_unless_asked(prefect_harness, installed_models_dir,
+                                                                tmp_path, monkeypatch, env):
+    """Prefect's heartbeat thread, joined at the end of every run, held each run to the next
+    whole second (flows/runners.py: foreground_run): `newsflow run` starts none, unless
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for heartbeats."""
+    import prefect.flow_engine
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+    from tests.reliability import harness
+
+    real, seen = prefect.flow_engine._send_heartbeats, []
+    monkeypatch.setattr(prefect.flow_engine, "_send_heartbeats",
+                        lambda engine, *a, **k: seen.append(engine.heartbeat_seconds) or real(engine, *a, **k))
+    for name in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
+        monkeypatch.delenv(name, raising=False)
+    if env:
+        monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", env)
+    harness.generate_german_inbox(tmp_path / "inbox", 1, sentences=2)
+    cfg = harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
+    result = CliRunner().invoke(app, ["--config", str(cfg), "run", "--no-install-models"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1 and (seen[0] is None) is (env is None)
+
+
 def test_dry_run_with_a_model_that_cannot_load(prefect_harness, installed_models_dir, tmp_path, monkeypatch):
     """`newsflow run --dry-run`: fetches, cleans, detects and plans, says what a run would
     do, exits 0; no model loaded, nothing stored or written (no database, no output)."""
