@@ -1,6 +1,7 @@
 """The sentence cache over a deployment's lifetime: each entry keeps the day it was written,
 entries older than `translation.sentence_cache_days` are pruned once a day at the end of a
 run, entries from before the day was kept are not pruned at once, and reads never write."""
+# ruff: noqa: F811 - the fixtures are imported from tests/support
 
 from __future__ import annotations
 
