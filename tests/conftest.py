@@ -84,16 +84,19 @@ def prefect_harness():
     """One temporary Prefect API for all flow-running tests: under pytest-xdist one for all
     workers (started by the first that needs it), else Prefect's own test harness (starts in
     ~8 s on an idle machine; over 60 s was seen on a loaded one, hence the generous timeout)."""
+    from flows.runners import foreground_run
     from tests.support import shared_api
 
+    # flows run as `newsflow run` runs them: no heartbeat thread to wait for at each run's end
+    # (up to 1 s a run); tests of served and deployed runs start their own processes
     folder = os.environ.get(shared_api.FOLDER_ENV)
     if folder and os.environ.get("PYTEST_XDIST_WORKER"):
-        with shared_api.shared_api(Path(folder)):
+        with shared_api.shared_api(Path(folder)), foreground_run():
             yield
         return
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=240):
+    with prefect_test_harness(server_startup_timeout=240), foreground_run():
         yield
 
 

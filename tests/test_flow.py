@@ -157,6 +157,7 @@ def test_newsflow_run_waits_for_no_heartbeat_thread_unless_asked(prefect_harness
     whole second (flows/runners.py: foreground_run): `newsflow run` starts none, unless
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for heartbeats."""
     import prefect.flow_engine
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from typer.testing import CliRunner
 
     from newsflow.cli import app
@@ -171,7 +172,10 @@ def test_newsflow_run_waits_for_no_heartbeat_thread_unless_asked(prefect_harness
         monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", env)
     harness.generate_german_inbox(tmp_path / "inbox", 1, sentences=2)
     cfg = harness.write_inbox_config(tmp_path, installed_models_dir, tmp_path / "inbox")
-    result = CliRunner().invoke(app, ["--config", str(cfg), "run", "--no-install-models"], catch_exceptions=False)
+    # Prefect's default, not the test API's (tests/conftest.py: prefect_harness runs without)
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 180}):
+        result = CliRunner().invoke(app, ["--config", str(cfg), "run", "--no-install-models"],
+                                    catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert len(seen) == 1 and (seen[0] is None) is (env is None)
 
