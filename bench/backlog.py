@@ -73,12 +73,8 @@ def main() -> int:
     server = None
     try:
         from tests.reliability.harness import generate_german_inbox
-        from tests.support.tiny_package import build_package
-        from translators.packages import install_from_path
 
-        build_package(work / "argos-files", "de", "en")
-        packages = work / "packages"
-        install_from_path(work / "argos-files", packages)
+        packages = h.tiny_backlog(work)
         h.log("starting prefect server ...")
         server = h.PrefectServer(work, env)
         env["PREFECT_API_URL"] = server.url

@@ -219,6 +219,22 @@ class PrefectServer:
 # --- setup ---------------------------------------------------------------------------
 
 
+def tiny_backlog(work: Path, articles: int | None = None) -> Path:
+    """For the benchmarks that run on the tiny verification package (backlog, longrun,
+    killed): the package built and installed the users' way under ``work/packages`` (returned),
+    and, with ``articles``, a folder ``work/inbox`` of that many generated German articles of
+    9 sentences each (a title and 8)."""
+    from tests.reliability.harness import generate_german_inbox
+    from tests.support.tiny_package import build_package
+    from translators.packages import install_from_path
+
+    build_package(work / "argos-files", "de", "en")
+    install_from_path(work / "argos-files", work / "packages")
+    if articles:
+        generate_german_inbox(work / "inbox", articles, sentences=8)
+    return work / "packages"
+
+
 # How the benchmark package is built. Its SentencePiece model learns 1,200 pieces from
 # 300 other articles of the same generator (the rest of its 32,000 pieces are padding), so
 # the measured sentences are cut into ~1.25 pieces a word, as a real de->en model cuts

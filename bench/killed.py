@@ -85,25 +85,19 @@ def main() -> int:
     env["PYTHONPATH"] = str(h.REPO)
     server = None
     try:
-        from tests.reliability.harness import generate_german_inbox
-        from tests.support.tiny_package import build_package
-        from translators.packages import install_from_path
-
-        build_package(work / "argos-files", "de", "en")
-        install_from_path(work / "argos-files", work / "packages")
-        generate_german_inbox(work / "inbox", args.articles, sentences=8)
+        packages = h.tiny_backlog(work, args.articles)
         h.log("starting prefect server ...")
         server = h.PrefectServer(work, env)
         env["PREFECT_API_URL"] = server.url
 
-        full_cfg = h.write_config(work / "full", work / "inbox", work / "packages", {})
+        full_cfg = h.write_config(work / "full", work / "inbox", packages, {})
         full_s, status = newsflow_run(full_cfg, env, work / "full.log")
         full = last_report(work / "full")
         if status != 0 or full is None:
             raise SystemExit(f"bench: the full run failed ({status}); see {work / 'full.log'}")
         h.log(f"full run: {full_s:.1f} s, sentences {full['sentences']}")
 
-        cfg = h.write_config(work / "killed", work / "inbox", work / "packages", {})
+        cfg = h.write_config(work / "killed", work / "inbox", packages, {})
         killed_s, status = newsflow_run(cfg, env, work / "killed.log", kill_after=args.at * full_s)
         if status != -signal.SIGKILL:
             raise SystemExit(f"bench: the run to kill ended by itself ({status}) before {args.at * full_s:.1f} s")

@@ -101,13 +101,7 @@ def main() -> int:
     server = None
     rss: list[float] = []
     try:
-        from tests.reliability.harness import generate_german_inbox
-        from tests.support.tiny_package import build_package
-        from translators.packages import install_from_path
-
-        build_package(work / "argos-files", "de", "en")
-        install_from_path(work / "argos-files", work / "packages")
-        generate_german_inbox(work / "inbox", args.articles, sentences=8)
+        h.tiny_backlog(work, args.articles)  # the child finds work/packages and work/inbox
         h.log("starting prefect server ...")
         server = h.PrefectServer(work, env)
         env["PREFECT_API_URL"] = server.url
