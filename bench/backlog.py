@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -67,43 +65,30 @@ def run_newsflow(cfg: Path, env: dict, log: Path) -> tuple[float, float, int]:
 def main() -> int:
     args = parse_args()
     sizes = [int(n) for n in (args.sizes or ("50,200" if args.small else "500,5000")).split(",")]
-    work = Path(tempfile.mkdtemp(prefix="newsflow-backlog-"))
-    env = h.worker_env(work)
-    env["PYTHONPATH"] = str(h.REPO)
-    server = None
-    try:
+    results = {}
+    with h.tiny_bench("newsflow-backlog-", args.keep) as (work, env, packages, server):
         from tests.reliability.harness import generate_german_inbox
 
-        packages = h.tiny_backlog(work)
-        h.log("starting prefect server ...")
-        server = h.PrefectServer(work, env)
-        env["PREFECT_API_URL"] = server.url
-        results = {}
-        for n in sizes:
-            run_dir = work / f"n{n}"
-            generate_german_inbox(run_dir / "inbox", n, sentences=8)
-            cfg = h.write_config(run_dir / "run", run_dir / "inbox", packages, {})
-            h.log(f"N={n}: newsflow run ...")
-            wall, rss, status = run_newsflow(cfg, env, run_dir / "run.log")
-            if status != 0:
-                raise SystemExit(f"bench: newsflow run failed ({status}); see {run_dir / 'run.log'}")
-            reports = sorted((run_dir / "run" / "output" / "reports").glob("*.json"))
-            report = json.loads(reports[-1].read_text(encoding="utf-8")) if reports else {}
-            if report.get("by_status", {}).get("translated") != n:
-                raise SystemExit(f"bench: N={n}: expected {n} translated, report says {report.get('by_status')}")
-            results[n] = (rss, wall / n)
-            h.log(f"N={n}: {wall:.1f} s, {wall / n:.4f} s/article, peak RSS {rss:.0f} MB, "
-                  f"sentences {report.get('sentences')}")
-    finally:
-        oversized = 0
-        if server is not None:
+        try:
+            for n in sizes:
+                run_dir = work / f"n{n}"
+                generate_german_inbox(run_dir / "inbox", n, sentences=8)
+                cfg = h.write_config(run_dir / "run", run_dir / "inbox", packages, {})
+                h.log(f"N={n}: newsflow run ...")
+                wall, rss, status = run_newsflow(cfg, env, run_dir / "run.log")
+                if status != 0:
+                    raise SystemExit(f"bench: newsflow run failed ({status}); see {run_dir / 'run.log'}")
+                reports = sorted((run_dir / "run" / "output" / "reports").glob("*.json"))
+                report = json.loads(reports[-1].read_text(encoding="utf-8")) if reports else {}
+                if report.get("by_status", {}).get("translated") != n:
+                    raise SystemExit(f"bench: N={n}: expected {n} translated, report says {report.get('by_status')}")
+                results[n] = (rss, wall / n)
+                h.log(f"N={n}: {wall:.1f} s, {wall / n:.4f} s/article, peak RSS {rss:.0f} MB, "
+                      f"sentences {report.get('sentences')}")
+        finally:  # the server's log, complete once it has stopped
             server.stop()
             log = work / "prefect-server.log"
             oversized = log.read_text(encoding="utf-8", errors="replace").count(OVERSIZED) if log.exists() else 0
-        if args.keep:
-            h.log(f"work dir (kept): {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     small, big = sizes[0], sizes[-1]
     (rss_s, spa_s), (rss_b, spa_b) = results[small], results[big]
     print(f"backlog: rss{small} {rss_s:.0f}, rss{big} {rss_b:.0f}, rss ratio {rss_b / rss_s:.2f}, "

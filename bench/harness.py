@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -206,6 +207,7 @@ class PrefectServer:
         return group_cpu_s(self.proc.pid)
 
     def stop(self) -> None:
+        """Stop the server (again: nothing happens)."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)  # our own session: server + uvicorn
             try:
@@ -219,20 +221,38 @@ class PrefectServer:
 # --- setup ---------------------------------------------------------------------------
 
 
-def tiny_backlog(work: Path, articles: int | None = None) -> Path:
+@contextmanager
+def tiny_bench(prefix: str, keep: bool, articles: int | None = None):
     """For the benchmarks that run on the tiny verification package (backlog, longrun,
-    killed): the package built and installed the users' way under ``work/packages`` (returned),
-    and, with ``articles``, a folder ``work/inbox`` of that many generated German articles of
-    9 sentences each (a title and 8)."""
+    killed): a temporary work dir with the package built and installed the users' way under
+    ``work/packages``, and, with ``articles``, a folder ``work/inbox`` of that many generated
+    German articles of 9 sentences each (a title and 8); a ``prefect server`` on loopback.
+    Yields ``(work, env, packages, server)``, ``env`` pointing at the server; on the way out,
+    however it ends, the server is stopped and the work dir removed (unless ``keep``)."""
     from tests.reliability.harness import generate_german_inbox
     from tests.support.tiny_package import build_package
     from translators.packages import install_from_path
 
-    build_package(work / "argos-files", "de", "en")
-    install_from_path(work / "argos-files", work / "packages")
-    if articles:
-        generate_german_inbox(work / "inbox", articles, sentences=8)
-    return work / "packages"
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    env = worker_env(work)
+    env["PYTHONPATH"] = str(REPO)
+    server = None
+    try:
+        build_package(work / "argos-files", "de", "en")
+        install_from_path(work / "argos-files", work / "packages")
+        if articles:
+            generate_german_inbox(work / "inbox", articles, sentences=8)
+        log("starting prefect server ...")
+        server = PrefectServer(work, env)
+        env["PREFECT_API_URL"] = server.url
+        yield work, env, work / "packages", server
+    finally:
+        if server is not None:
+            server.stop()
+        if keep:
+            log(f"work dir (kept): {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # How the benchmark package is built. Its SentencePiece model learns 1,200 pieces from

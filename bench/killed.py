@@ -29,11 +29,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -80,16 +78,7 @@ def last_report(run_dir: Path) -> dict | None:
 
 def main() -> int:
     args = parse_args()
-    work = Path(tempfile.mkdtemp(prefix="newsflow-killed-"))
-    env = h.worker_env(work)
-    env["PYTHONPATH"] = str(h.REPO)
-    server = None
-    try:
-        packages = h.tiny_backlog(work, args.articles)
-        h.log("starting prefect server ...")
-        server = h.PrefectServer(work, env)
-        env["PREFECT_API_URL"] = server.url
-
+    with h.tiny_bench("newsflow-killed-", args.keep, args.articles) as (work, env, packages, _server):
         full_cfg = h.write_config(work / "full", work / "inbox", packages, {})
         full_s, status = newsflow_run(full_cfg, env, work / "full.log")
         full = last_report(work / "full")
@@ -107,13 +96,6 @@ def main() -> int:
         if status != 0 or after is None:
             raise SystemExit(f"bench: the run after the killed one failed ({status}); see {work / 'next.log'}")
         h.log(f"next run: {next_s:.1f} s, sentences {after['sentences']}, by status {after['by_status']}")
-    finally:
-        if server is not None:
-            server.stop()
-        if args.keep:
-            h.log(f"work dir (kept): {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     total = full["sentences"]["translated"] + full["sentences"]["from_cache"]
     again = after["sentences"]["translated"]
     stored = after["by_status"].get("translated", 0)

@@ -30,7 +30,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -95,16 +94,9 @@ def main() -> int:
     args = parse_args()
     if args.child:
         return child(Path(args.child), args.runs)
-    work = Path(tempfile.mkdtemp(prefix="newsflow-longrun-"))
-    env = h.worker_env(work)
-    env["PYTHONPATH"] = str(h.REPO)
-    server = None
     rss: list[float] = []
-    try:
-        h.tiny_backlog(work, args.articles)  # the child finds work/packages and work/inbox
-        h.log("starting prefect server ...")
-        server = h.PrefectServer(work, env)
-        env["PREFECT_API_URL"] = server.url
+    # the child finds work/packages and work/inbox
+    with h.tiny_bench("newsflow-longrun-", args.keep, args.articles) as (work, env, _packages, _server):
         # Prefect reads its settings when it is imported: the measured process starts with them
         proc = subprocess.Popen([sys.executable, __file__, "--child", str(work), "--runs", str(args.runs)],
                                 env=env, stdout=subprocess.PIPE, text=True, cwd=work)
@@ -114,13 +106,6 @@ def main() -> int:
             h.log(f"run {row['run']}: {row['seconds']:.1f} s, RSS {row['rss_mb']:.0f} MB")
         if proc.wait() != 0 or len(rss) != args.runs:
             raise SystemExit(f"bench: the measured process failed (exit {proc.returncode}) after {len(rss)} runs")
-    finally:
-        if server is not None:
-            server.stop()
-        if args.keep:
-            h.log(f"work dir (kept): {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     growth = slope(rss[WARM_RUNS - 1:])
     verdict = "ok" if growth <= TARGET_MB_PER_RUN else "FAIL"
     h.log(f"target: growth per run after run {WARM_RUNS} <= {TARGET_MB_PER_RUN} MB: {verdict}")
