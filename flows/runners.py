@@ -4,9 +4,10 @@
 ``max_workers`` (Prefect's default pool is unbounded, and each translation
 batch loads a model). ``kind: dask``: prefect-dask's ``DaskTaskRunner``,
 connecting to the scheduler at ``address`` or starting a ``LocalCluster`` of
-``n_workers`` single-threaded worker processes. The flow then cuts each
-language into ``n_workers`` batches; each worker process loads a model once and
-keeps it (``translators.engine.get_engine`` caches per process).
+``n_workers`` single-threaded worker processes. Each chunk of the backlog is
+then a task on some worker, up to ``n_workers`` chunks at a time; each worker
+process loads a model once and keeps it (``translators.engine.get_engine``
+caches per process).
 
 Tasks run in the worker processes, so everything they receive is pickled
 (``tests/test_dask.py`` checks each type) and every task opens the store
